@@ -7,8 +7,12 @@
 //        the second byte is 'i', the first line is the AUTH command's initial response;
 //        the following lines go to Respond() one by one (also after done(), as misuse).
 //
-// Other selector bytes are free for the session-level cases. Any violated invariant aborts
-// with a message naming it.
+//   'E'  the AUTH exchange through the reference Session (demo accounts): the rest is sent
+//        after "EHLO", then a relay attempt. A session is authenticated only if the client
+//        sent that account's password (in some base64 line); no AuthFailed reason carries a
+//        password; relay is allowed only for the account that may relay.
+//
+// Any violated invariant aborts with a message naming it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -16,8 +20,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "harness/core/demo_config.h"
+#include "harness/core/in_process_host.h"
 #include "harness/core/sasl.h"
 #include "harness/core/smtp_status.h"
 
@@ -203,6 +210,61 @@ void FuzzServer(SaslMechanism mechanism, std::string_view input) {
   Check(SmtpErrorOf(again.error).code == 503, "Begin after done() is 503");
 }
 
+// Every base64 text the client could have meant as SASL data: whole lines, and the third
+// token of an AUTH command line.
+std::vector<std::string> DecodedClientData(std::string_view input) {
+  std::vector<std::string> decoded;
+  size_t start = 0;
+  while (start <= input.size()) {
+    size_t end = input.find('\n', start);
+    if (end == std::string_view::npos) end = input.size();
+    std::string_view line = input.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const size_t space = line.rfind(' ');
+    for (std::string_view candidate :
+         {line, space == std::string_view::npos ? std::string_view() : line.substr(space + 1)}) {
+      if (auto text = DecodeBase64(candidate); text.ok()) decoded.push_back(*text);
+    }
+    start = end + 1;
+  }
+  return decoded;
+}
+
+void FuzzSessionExchange(std::string_view rest) {
+  static const SessionConfig* const kConfig = new SessionConfig(DemoConfig());
+  InProcessHost host(*kConfig);
+  host.Start();
+  host.Feed("EHLO fuzz.test\r\n");
+  host.Feed(rest);
+  host.Feed("\r\nRSET\r\nMAIL FROM:<x@remote.invalid>\r\nRCPT TO:<v@remote.invalid>\r\n"
+            "DATA\r\nbody\r\n.\r\n");
+  const std::vector<std::string> decoded = DecodedClientData(rest);
+  const auto sent_password = [&](std::string_view password) {
+    for (const std::string& d : decoded) {
+      if (d.find(password) != std::string::npos) return true;
+    }
+    return false;
+  };
+  std::string identity;
+  for (const SessionOutput& e : host.events()) {
+    if (const auto* ok = std::get_if<AuthSucceeded>(&e)) {
+      const UserAccount* account = kConfig->users.Find(ok->authcid);
+      Check(account != nullptr, "authenticated as a known account");
+      Check(sent_password(account->password), "authenticated only with the password");
+      identity = ok->identity;
+    }
+    if (const auto* failed = std::get_if<AuthFailed>(&e)) {
+      for (std::string_view secret : {"relayer-pass", "guest-pass"}) {
+        Check(failed->reason.find(secret) == std::string::npos, "no password in AuthFailed");
+      }
+    }
+  }
+  Check(host.session().facts().authenticated == !identity.empty(),
+        "facts.authenticated matches the AUTH events");
+  const bool relayed = !host.Relayed().empty();
+  Check(!relayed || identity == "relayer", "only the account that may relay relays");
+}
+
 }  // namespace
 }  // namespace smtpgate
 
@@ -222,8 +284,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 'L':
       smtpgate::FuzzServer(smtpgate::SaslMechanism::kLogin, rest);
       break;
+    case 'E':
+      smtpgate::FuzzSessionExchange(rest);
+      break;
     default:
-      break;  // free for the session-level cases
+      break;
   }
   return 0;
 }

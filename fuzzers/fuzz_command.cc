@@ -48,26 +48,40 @@ void CheckRouting(const Command& c, std::string_view line) {
   if (c.path.kind != smtpgate::Path::Kind::kMailbox) return;
   const smtpgate::Mailbox& m = c.path.mailbox;
   const std::string routing = m.RoutingDomain();
-  if (routing.find_first_of("@%!\"") != std::string::npos) {
-    Fail("routing domain holds '@', '%', '!' or '\"'", line, routing);
+  std::string lower = m.domain;
+  absl::AsciiStrToLower(&lower);
+  if (m.domain_kind != smtpgate::DomainKind::kNone) {
+    // The domain is the text after the mailbox's own (last) '@' of the path.
+    const std::string path = smtpgate::FormatPath(c.path);
+    const std::string tail = "@" + m.domain + ">";
+    if (path.size() < tail.size() || path.compare(path.size() - tail.size(), tail.size(), tail)) {
+      Fail("mailbox domain is not the end of the path", line, path);
+    }
   }
   switch (m.domain_kind) {
     case smtpgate::DomainKind::kNone:
       if (!routing.empty()) Fail("domain-less mailbox has a routing domain", line, routing);
-      break;
-    case smtpgate::DomainKind::kName: {
-      std::string lower = m.domain;
-      absl::AsciiStrToLower(&lower);
+      return;
+    case smtpgate::DomainKind::kName:
       if (routing != lower) Fail("routing domain is not the lower-cased domain", line, routing);
       break;
-    }
     case smtpgate::DomainKind::kIpv4Literal:
     case smtpgate::DomainKind::kIpv6Literal:
-    case smtpgate::DomainKind::kGeneralLiteral:
       if (routing.size() < 2 || routing.front() != '[' || routing.back() != ']') {
         Fail("literal routing domain is not bracketed", line, routing);
       }
       break;
+    case smtpgate::DomainKind::kGeneralLiteral:
+      // RFC 5321 dcontent (%d33-90 / %d94-126) may itself hold '@', '%', '!' and '"'
+      // ("[x-tag:a%b@c]"): the routing domain is then the whole literal, lower-cased.
+      if (routing != lower || routing.size() < 2 || routing.front() != '[' ||
+          routing.back() != ']') {
+        Fail("general literal routing domain is not the lower-cased literal", line, routing);
+      }
+      return;
+  }
+  if (routing.find_first_of("@%!\"") != std::string::npos) {
+    Fail("routing domain holds '@', '%', '!' or '\"'", line, routing);
   }
 }
 

@@ -28,6 +28,12 @@ constexpr AddressOptions kStrictRev{
 constexpr AddressOptions kUtf8{.smtputf8 = true};
 constexpr AddressOptions kUtf8Rev{.reverse_path = true, .smtputf8 = true};
 
+// Test names come from each case's `name` field.
+template <typename T>
+std::string CaseName(const ::testing::TestParamInfo<T>& param) {
+  return param.param.name;
+}
+
 std::string OptionsName(const AddressOptions& o) {
   return std::string(o.reverse_path ? "rev" : "fwd") + (o.smtputf8 ? "+utf8" : "") +
          (o.allow_unbracketed ? "" : "+bracketonly") + (o.allow_domainless ? "" : "+domainonly");
@@ -296,7 +302,7 @@ TEST_P(AcceptTest, RoundTripsThroughFormatPath) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AddressParser, AcceptTest, ::testing::ValuesIn(AcceptCases()),
-                         [](const auto& info) { return info.param.name; });
+                         CaseName<AcceptCase>);
 
 // ---------------------------------------------------------------------------------------
 // Rejected paths: exact reply and a reason that names the problem and where it is.
@@ -702,7 +708,7 @@ TEST_P(RejectTest, FailsWithSmtpReplyAndSpecificReason) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AddressParser, RejectTest, ::testing::ValuesIn(RejectCases()),
-                         [](const auto& info) { return info.param.name; });
+                         CaseName<RejectCase>);
 
 // ---------------------------------------------------------------------------------------
 // PathTokenLength: how the command parser splits a path from its parameters.
@@ -743,7 +749,7 @@ INSTANTIATE_TEST_SUITE_P(AddressParser, TokenTest,
                              {"UnbracketedLeadingSpace", " a@b", 0},
                              {"LtInQuotedUnbracketed", "\"<x>\" y", 5},
                          }),
-                         [](const auto& info) { return info.param.name; });
+                         CaseName<TokenCase>);
 
 // ---------------------------------------------------------------------------------------
 // FormatPath, CompleteDomain and the Mailbox accessors.
@@ -821,7 +827,7 @@ INSTANTIATE_TEST_SUITE_P(
          "[192.0.2.10]"},
         {"EmptyLocalDomainIsNoOp", "localuser", kRev, "", "<localuser>", ""},
     }),
-    [](const auto& info) { return info.param.name; });
+    CaseName<CompleteCase>);
 
 TEST(MailboxTest, ToStringIsWireForm) {
   EXPECT_EQ(MustParse("<\"a\\\"b\"@Example.test>", kFwd).mailbox.ToString(),

@@ -75,7 +75,7 @@ TEST(BdatReceiverTest, EveryTwoWaySplitOfAChunkInAStream) {
 
 TEST(BdatReceiverTest, ChunkOctetsAreNotInterpreted) {
   // CRLF.CRLF, bare LF, NUL and dots are plain data in BDAT (RFC 3030 2).
-  const std::string body("a\r\n.\r\nb\n.\n\0..", 14);
+  const std::string body("a\r\n.\r\nb\n.\n\0..", 13);
   const BdatRun run = Feed(body + "MAIL", body.size(), 0, 100, body.size() + 4);
   EXPECT_EQ(run.consumed, body.size());
   EXPECT_EQ(run.out, body);
@@ -141,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, BdatLimitTest,
                              {"HugeStored", 4, kMax64, kMax64, 0, true},
                              {"HugeStoredOneOver", 4, kMax64 - 2, kMax64, 2, true},
                          }),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& p) { return p.param.name; });
 
 TEST(BdatReceiverTest, HugeChunkSizeWithSmallInput) {
   BdatReceiver receiver(kMax64, 0, 100);

@@ -56,9 +56,13 @@ DataRun FeedChunks(std::string_view input, const DataReceiverOptions& options, s
     const size_t len = chunk == 0 ? input.size() - pos : std::min(chunk, input.size() - pos);
     const size_t used = receiver.Consume(input.substr(pos, len), &out);
     EXPECT_LE(used, len);
-    if (used < len) EXPECT_TRUE(receiver.finished()) << "consumed less without finishing";
+    if (used < len) {
+      EXPECT_TRUE(receiver.finished()) << "consumed less without finishing";
+    }
     pos += used;
-    if (used < len) break;
+    if (used < len) {
+      break;
+    }
   }
   return Finish(receiver, pos, std::move(out));
 }
@@ -73,12 +77,16 @@ DataRun FeedCuts(std::string_view input, const DataReceiverOptions& options,
   std::vector<size_t> ends = cuts;
   ends.push_back(input.size());
   for (size_t end : ends) {
-    if (receiver.finished()) break;
+    if (receiver.finished()) {
+      break;
+    }
     const std::string_view piece = input.substr(begin, end - begin);
     const size_t used = receiver.Consume(piece, &out);
     pos += used;
     begin = end;
-    if (used < piece.size()) break;
+    if (used < piece.size()) {
+      break;
+    }
   }
   return Finish(receiver, pos, std::move(out));
 }
@@ -216,7 +224,7 @@ TEST_P(SmuggleTest, BareLfEodProfileIsFooledExactlyByLfDotLfForms) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sequences, SmuggleTest, ::testing::ValuesIn(SmuggleCases()),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& p) { return p.param.name; });
 
 // ---------------------------------------------------------------------------------------
 // Framing and dot-stuffing.
@@ -268,7 +276,7 @@ INSTANTIATE_TEST_SUITE_P(
         {"DotSpaceIsNotEnd", ". \r\n.\r\n", 7, " \r\n"},
         {"BdatLookalike", "BDAT 4 LAST\r\n.\r\n", 16, "BDAT 4 LAST\r\n"},
     }),
-    [](const auto& info) { return info.param.name; });
+    [](const auto& p) { return p.param.name; });
 
 TEST(DataReceiverTest, EndMarkSplitAtEveryOffsetAndEveryPairOfOffsets) {
   const std::string input = "Subject: a\r\n\r\nline\r\n..dot\r\n.\r\nNOOP\r\n";
@@ -419,7 +427,9 @@ TEST(DataReceiverTest, LongLineIsNeverSplitAndStreamStaysInSync) {
 
 TEST(DataReceiverTest, BareLfDoesNotEndALineForTheLengthInSecureModes) {
   std::string body;
-  for (int k = 0; k < 600; ++k) body += "a\n";  // 1200 octets, no CRLF
+  for (int k = 0; k < 600; ++k) {
+    body += "a\n";  // 1200 octets, no CRLF
+  }
   const DataRun run = FeedChunks(body + "\r\n.\r\n", Keep());
   EXPECT_EQ(run.verdict, DataVerdict::kLineTooLong);
   EXPECT_EQ(run.problem_offset, 1000u);
@@ -474,7 +484,9 @@ TEST(DataReceiverTest, NothingIsAppendedPastTheSizeLimit) {
   DataReceiverOptions options;
   options.max_message_size = 1000;
   std::string input;
-  for (int k = 0; k < 10000; ++k) input += "a line of text\r\n";
+  for (int k = 0; k < 10000; ++k) {
+    input += "a line of text\r\n";
+  }
   input += ".\r\n";
   DataReceiver receiver(options);
   std::string out;
@@ -557,8 +569,12 @@ TEST(DataReceiverTest, RandomInputsGiveTheSameResultWhateverTheChunking) {
   for (int iteration = 0; iteration < 3000; ++iteration) {
     std::string input;
     const size_t len = rng() % 40;
-    for (size_t k = 0; k < len; ++k) input.push_back(alphabet[rng() % alphabet.size()]);
-    if (rng() % 2 == 0) input += "\r\n.\r\n";
+    for (size_t k = 0; k < len; ++k) {
+      input.push_back(alphabet[rng() % alphabet.size()]);
+    }
+    if (rng() % 2 == 0) {
+      input += "\r\n.\r\n";
+    }
     DataReceiverOptions options;
     options.bare_line_endings = rng() % 2 ? BareLineEndings::kKeep : BareLineEndings::kReject;
     options.lf_dot_lf_ends_data = rng() % 4 == 0;
@@ -568,7 +584,9 @@ TEST(DataReceiverTest, RandomInputsGiveTheSameResultWhateverTheChunking) {
     ASSERT_EQ(FeedChunks(input, options, 1), whole) << ::testing::PrintToString(input);
     std::vector<size_t> cuts;
     for (size_t k = 0; k < input.size(); ++k) {
-      if (rng() % 3 == 0) cuts.push_back(k);
+      if (rng() % 3 == 0) {
+        cuts.push_back(k);
+      }
     }
     ASSERT_EQ(FeedCuts(input, options, cuts), whole) << ::testing::PrintToString(input);
     // In secure modes the data ends only right after CRLF.CRLF (the start counts as a CRLF).

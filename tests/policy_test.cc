@@ -391,13 +391,15 @@ TEST_P(RecipientTest, Decides) {
   EXPECT_EQ(d.code, c.code) << d.reason;
   EXPECT_EQ(d.enhanced, c.enhanced) << d.reason;
   EXPECT_EQ(d.routing_domain, c.routing) << d.reason;
-  if (!c.reason_has.empty()) EXPECT_NE(d.reason.find(c.reason_has), std::string::npos) << d.reason;
+  if (!c.reason_has.empty()) {
+    EXPECT_NE(d.reason.find(c.reason_has), std::string::npos) << d.reason;
+  }
   ExpectWellFormed(d);
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, RecipientTest, testing::ValuesIn(RecipientCases()),
-                         [](const testing::TestParamInfo<RcptCase>& info) {
-                           return info.param.name;
+                         [](const testing::TestParamInfo<RcptCase>& param_info) {
+                           return param_info.param.name;
                          });
 
 // The invariant the fuzzers check: a recipient whose routing domain is local is never
@@ -412,7 +414,9 @@ TEST(RecipientInvariantTest, LocalRoutingDomainIsNeverRelayed) {
         DecideRecipient(FactsFor(c.who, c.client), Parse(c.rcpt), DemoUsers(), config);
     const bool local = d.routing_domain == "example.test" || d.routing_domain == "other.example" ||
                        d.routing_domain == "[127.0.0.1]";
-    if (local) EXPECT_NE(d.disposition, Disposition::kRelay) << c.name;
+    if (local) {
+      EXPECT_NE(d.disposition, Disposition::kRelay) << c.name;
+    }
     if (d.disposition == Disposition::kRelay && c.profile == Profile::kSecure) {
       EXPECT_TRUE(c.who == Who::kRelayer || !c.trusted.empty() || d.routing_domain == "backup.test")
           << c.name << ": " << d.reason;
@@ -587,13 +591,15 @@ TEST_P(SenderTest, Decides) {
   EXPECT_EQ(d.enhanced, c.code == 250 ? "2.1.0" : "5.7.1") << d.reason;
   EXPECT_EQ(d.allowed(), c.code == 250);
   EXPECT_EQ(d.routing_domain, c.routing) << d.reason;
-  if (!c.reason_has.empty()) EXPECT_NE(d.reason.find(c.reason_has), std::string::npos) << d.reason;
+  if (!c.reason_has.empty()) {
+    EXPECT_NE(d.reason.find(c.reason_has), std::string::npos) << d.reason;
+  }
   ExpectWellFormed(d);
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, SenderTest, testing::ValuesIn(SenderCases()),
-                         [](const testing::TestParamInfo<SenderCase>& info) {
-                           return info.param.name;
+                         [](const testing::TestParamInfo<SenderCase>& param_info) {
+                           return param_info.param.name;
                          });
 
 TEST(SenderTest, DomainAndBareEntries) {
@@ -723,7 +729,7 @@ INSTANTIATE_TEST_SUITE_P(
                       "local_mailboxes[0]"},
         BadConfigCase{"empty_mailbox", With([](PolicyConfig& c) { c.local_mailboxes = {""}; }),
                       "local_mailboxes[0]"}),
-    [](const testing::TestParamInfo<BadConfigCase>& info) { return info.param.name; });
+    [](const testing::TestParamInfo<BadConfigCase>& param_info) { return param_info.param.name; });
 
 // ---------------------------------------------------------------------------------------
 // Tar pit (KB 842851)
@@ -766,7 +772,7 @@ INSTANTIATE_TEST_SUITE_P(
         TarpitCase{"tarpit_off", false, 550, milliseconds(0), milliseconds(0)},
         TarpitCase{"negative_tarpit_is_off", false, 550, milliseconds(-5), milliseconds(0)},
         TarpitCase{"code_600_is_not_5xx", false, 600, milliseconds(5000), milliseconds(0)}),
-    [](const testing::TestParamInfo<TarpitCase>& info) { return info.param.name; });
+    [](const testing::TestParamInfo<TarpitCase>& param_info) { return param_info.param.name; });
 
 }  // namespace
 }  // namespace smtpgate

@@ -70,6 +70,14 @@ std::vector<Result> ReadByteByByte(std::string_view input, ReplyReaderOptions op
   return results;
 }
 
+// Test names from the `name` field of a table row (gtest's own parameter is called `info`).
+struct CaseName {
+  template <typename Case>
+  std::string operator()(const testing::TestParamInfo<Case>& row) const {
+    return row.param.name;
+  }
+};
+
 ReplyReaderOptions Options(ReadMode mode, size_t max_line_length = 4096, size_t max_lines = 256) {
   ReplyReaderOptions options;
   options.mode = mode;
@@ -128,7 +136,7 @@ INSTANTIATE_TEST_SUITE_P(
         FormatCase{"EnhancedOfWrongClassLeftOut", {250, "5.0.0", {"Ok"}}, "250 Ok\r\n"},
         FormatCase{"MalformedEnhancedLeftOut", {550, "5.7.1\r\n", {"no"}}, "550 no\r\n"},
         FormatCase{"EnhancedOn3xxLeftOut", {354, "3.0.0", {"go"}}, "354 go\r\n"}),
-    [](const testing::TestParamInfo<FormatCase>& info) { return info.param.name; });
+    CaseName());
 
 TEST(ReplySummaryTest, CodeEnhancedAndFirstLine) {
   EXPECT_EQ((Reply{250, "2.1.0", {"Ok", "more"}}).Summary(), "250 2.1.0 Ok");
@@ -181,7 +189,7 @@ INSTANTIATE_TEST_SUITE_P(
                     SplitCase{"CodeOutOfRange", 650, "6.0.0 x", "", "6.0.0 x"},
                     SplitCase{"EmptyText", 250, "", "", ""},
                     SplitCase{"LettersInSubject", 550, "5.a.1 x", "", "5.a.1 x"}),
-    [](const testing::TestParamInfo<SplitCase>& info) { return info.param.name; });
+    CaseName());
 
 // ---------------------------------------------------------------------------------------------
 // ParseReply: valid replies
@@ -251,7 +259,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "250 a\tb caf\xc3\xa9\r\n",
                     {250, "", {"a\tb caf\xc3\xa9"}}},
         ParseOkCase{"ExtraSpacesKept", kStrict, "250  two  \r\n", {250, "", {" two  "}}}),
-    [](const testing::TestParamInfo<ParseOkCase>& info) { return info.param.name; });
+    CaseName());
 
 INSTANTIATE_TEST_SUITE_P(
     Lenient, ParseReplyOkTest,
@@ -279,7 +287,7 @@ INSTANTIATE_TEST_SUITE_P(
                     {250, "2.0.0", {"a", "2.1.0 b"}}},
         ParseOkCase{"EnhancedWithBareLf", kLenient, "550 5.7.1 no\n", {550, "5.7.1", {"no"}}},
         ParseOkCase{"CrCrLfKeepsOneCrAsSpace", kLenient, "250 a\r\r\n", {250, "", {"a "}}}),
-    [](const testing::TestParamInfo<ParseOkCase>& info) { return info.param.name; });
+    CaseName());
 
 // ---------------------------------------------------------------------------------------------
 // ParseReply: malformed replies, each with the reason it must give
@@ -337,7 +345,7 @@ INSTANTIATE_TEST_SUITE_P(
         ParseErrorCase{"TwoReplies", kStrict, "250 a\r\n250 b\r\n",
                        "data after the reply's last line (line 1)"},
         ParseErrorCase{"TrailingPartialLine", kStrict, "250 a\r\n25", "data after"}),
-    [](const testing::TestParamInfo<ParseErrorCase>& info) { return info.param.name; });
+    CaseName());
 
 INSTANTIATE_TEST_SUITE_P(
     Lenient, ParseReplyErrorTest,
@@ -348,7 +356,7 @@ INSTANTIATE_TEST_SUITE_P(
                        "reply line 2: no 3-digit reply code"},
         ParseErrorCase{"BadSeparator", kLenient, "250_x\n", "expected SP, '-' or line end"},
         ParseErrorCase{"NoLineEnd", kLenient, "250 ok", "no line end"}),
-    [](const testing::TestParamInfo<ParseErrorCase>& info) { return info.param.name; });
+    CaseName());
 
 // ---------------------------------------------------------------------------------------------
 // ReplyReader: sequences of replies and errors
@@ -482,7 +490,7 @@ INSTANTIATE_TEST_SUITE_P(
                    Options(kLenient),
                    "250-a\n550 b\n354 c\r\n",
                    {Ok({250, "", {"a", "b"}}), Ok({354, "", {"c"}})}}),
-    [](const testing::TestParamInfo<StreamCase>& info) { return info.param.name; });
+    CaseName());
 
 TEST(ReplyReaderTest, NothingUntilTheFinalLineArrives) {
   // aiosmtpd writes each line of a multi-line reply separately.

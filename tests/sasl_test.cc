@@ -13,7 +13,7 @@
 namespace smtpgate {
 namespace {
 
-using std::string_literals::operator""s;
+using std::string_literals::operator""s;  // NOLINT(misc-unused-using-decls): ""s below
 
 // gtest would dump credential-bearing cases byte by byte; print their names only.
 template <typename Case>
@@ -21,7 +21,11 @@ void PrintCaseName(const Case& c, std::ostream* os) {
   *os << c.name;
 }
 
-std::string ParamName(const std::string& name) { return name; }
+// Test names come from the cases (gtest's own macro names its parameter `info`: avoid it).
+template <typename Case>
+std::string CaseName(const testing::TestParamInfo<Case>& param) {
+  return param.param.name;
+}
 
 // --- Base64 -------------------------------------------------------------------------------
 
@@ -104,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
         {"NonCanonicalLong", "Zm9vZm9=", std::nullopt, "non-canonical trailing bits", 6},
         {"NonCanonicalSlash", "//9=", std::nullopt, "non-canonical trailing bits", 2},
     }),
-    [](const testing::TestParamInfo<DecodeCase>& info) { return ParamName(info.param.name); });
+    CaseName<DecodeCase>);
 
 struct EncodeCase {
   std::string name;
@@ -134,9 +138,7 @@ INSTANTIATE_TEST_SUITE_P(Table, EncodeBase64Test,
                              {"Password", "Password:", "UGFzc3dvcmQ6"},
                              {"NullCredentials", "\0\0"s, "AAA="},
                          }),
-                         [](const testing::TestParamInfo<EncodeCase>& info) {
-                           return ParamName(info.param.name);
-                         });
+                         CaseName<EncodeCase>);
 
 TEST(Base64RoundTripTest, EveryLengthAndByteValue) {
   // A deterministic byte soup: every byte value, at every length up to 300.
@@ -248,7 +250,7 @@ INSTANTIATE_TEST_SUITE_P(
         {"AuthzidBadByte", "\x80\0guest\0guest-pass"s, std::nullopt,
          "PLAIN authzid is not valid UTF-8"},
     }),
-    [](const testing::TestParamInfo<PlainCase>& info) { return ParamName(info.param.name); });
+    CaseName<PlainCase>);
 
 // --- SaslServer flows ---------------------------------------------------------------------
 
@@ -586,7 +588,7 @@ INSTANTIATE_TEST_SUITE_P(
          "5.5.6",
          "AUTH response line longer than 12288 octets"},
     }),
-    [](const testing::TestParamInfo<FlowCase>& info) { return ParamName(info.param.name); });
+    CaseName<FlowCase>);
 
 TEST(SaslServerTest, LoginChallengesArePrompts) {
   EXPECT_EQ(DecodeBase64(kLoginUsernameChallenge).value(), "Username:");

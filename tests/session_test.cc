@@ -174,6 +174,10 @@ struct RelayCase {
   const char* rcpt_to;
 };
 
+std::string CaseName(const ::testing::TestParamInfo<RelayCase>& param) {
+  return param.param.name;
+}
+
 class Kb304897RejectTest : public SessionFixture,
                            public ::testing::WithParamInterface<RelayCase> {};
 
@@ -198,7 +202,7 @@ INSTANTIATE_TEST_SUITE_P(
                       RelayCase{"t4_local_sender", "alice@example.test", "user@remote.invalid"},
                       RelayCase{"t5_ip_literal_sender", "user@[127.0.0.1]",
                                 "user@remote.invalid"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    CaseName);
 
 // Tests 6 and 7: completed to the local domain; never relayed (550 5.1.1 with recipient
 // filtering; accepted and bounced without it).

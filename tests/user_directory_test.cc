@@ -75,7 +75,9 @@ TEST_P(AuthenticateTest, Checks) {
   EXPECT_EQ(error.enhanced, "5.7.8");
   EXPECT_NE(error.reason.find(c.reason_has), std::string::npos) << error.reason;
   // Never the password in the reply.
-  if (!c.password.empty()) EXPECT_EQ(error.reason.find(c.password), std::string::npos);
+  if (!c.password.empty()) {
+    EXPECT_EQ(error.reason.find(c.password), std::string::npos);
+  }
 }
 
 const char kInvalid[] = "authentication credentials invalid";
@@ -110,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(
         AuthCase{"authzid_listed_wrong_password", "bob", "admin", "guest-pass", "", kInvalid},
         AuthCase{"authzid_with_wrong_password_says_nothing_about_authz", "bob", "guest", "x", "",
                  kInvalid}),
-    [](const testing::TestParamInfo<AuthCase>& info) { return info.param.name; });
+    [](const testing::TestParamInfo<AuthCase>& param_info) { return param_info.param.name; });
 
 // One reply for "no such user" and "wrong password": a client cannot harvest accounts.
 TEST(AuthenticateTest, UnknownUserAndWrongPasswordLookTheSame) {

@@ -68,7 +68,7 @@ inline constexpr size_t kMaxPath = 256;  // including the angle brackets
 
 // Parses a whole path token (with or without angle brackets, per options). Failures carry
 // an SMTP reply (smtp_status.h): 553 5.1.3 (forward) / 553 5.1.7 (reverse) for bad syntax,
-// 553 5.6.7 for UTF-8 without SMTPUTF8, 501 5.1.3 for over-long parts; the message says
+// 553 5.6.7 for UTF-8 without SMTPUTF8, 501 5.1.3 / 501 5.1.7 for over-long parts; the message says
 // what was wrong and at which offset.
 absl::StatusOr<Path> ParsePath(std::string_view text, const AddressOptions& options);
 

@@ -14,9 +14,13 @@ size_t BdatReceiver::Consume(std::string_view input, std::string* out) {
   // remaining_ may be far beyond SIZE_MAX; the comparison is done in uint64_t.
   const size_t take = remaining_ < input.size() ? static_cast<size_t>(remaining_) : input.size();
   const uint64_t keep = std::min<uint64_t>(take, room_);
-  if (out != nullptr && keep != 0) out->append(input.data(), static_cast<size_t>(keep));
+  if (out != nullptr && keep != 0) {
+    out->append(input.data(), static_cast<size_t>(keep));
+  }
   room_ -= keep;
-  if (take > keep) too_large_ = true;
+  if (take > keep) {
+    too_large_ = true;
+  }
   remaining_ -= take;
   return take;
 }

@@ -1,5 +1,8 @@
 #include "harness/core/data_receiver.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 
 namespace smtpgate {
@@ -12,7 +15,9 @@ class Emitter {
   Emitter(std::string_view input, std::string* out) : input_(input), out_(out) {}
 
   void FromInput(size_t pos, size_t len) {
-    if (len == 0) return;
+    if (len == 0) {
+      return;
+    }
     if (run_len_ != 0 && run_pos_ + run_len_ == pos) {
       run_len_ += len;
       return;
@@ -24,10 +29,14 @@ class Emitter {
   // A CR that arrived in an earlier Consume() call.
   void EarlierCr() {
     Flush();
-    if (out_ != nullptr) out_->push_back('\r');
+    if (out_ != nullptr) {
+      out_->push_back('\r');
+    }
   }
   void Flush() {
-    if (run_len_ != 0 && out_ != nullptr) out_->append(input_.data() + run_pos_, run_len_);
+    if (run_len_ != 0 && out_ != nullptr) {
+      out_->append(input_.data() + run_pos_, run_len_);
+    }
     run_len_ = 0;
   }
 
@@ -37,6 +46,12 @@ class Emitter {
   size_t run_pos_ = 0;
   size_t run_len_ = 0;
 };
+
+// The position of the first `c` in input at or after `from`, or input.size().
+size_t Find(std::string_view input, char c, size_t from) {
+  const void* hit = std::memchr(input.data() + from, c, input.size() - from);
+  return hit == nullptr ? input.size() : static_cast<const char*>(hit) - input.data();
+}
 
 }  // namespace
 
@@ -61,6 +76,10 @@ size_t DataReceiver::Consume(std::string_view input, std::string* out) {
   const bool keep_bare = options_.bare_line_endings == BareLineEndings::kKeep;
   const size_t n = input.size();
   size_t i = 0;
+  // Where the next CR and LF at or after i are (n: none), once looked up; see kMiddle.
+  size_t next_cr = 0;
+  size_t next_lf = 0;
+  bool looked_up = false;
   // In kCr and kDotCr the CR is the octet just before input[i]: in this call, or an earlier one.
   auto emit_cr = [&] {
     if (i > 0) {
@@ -102,29 +121,49 @@ size_t DataReceiver::Consume(std::string_view input, std::string* out) {
         } else {
           // ".\r" + anything else: the dot was a stuffing dot and the CR is bare message data.
           CountOctets(1);
-          if (!keep_bare) BareLineEnding('\r', message_size_ - 1);
-          if (accepting()) emit_cr();
+          if (!keep_bare) {
+            BareLineEnding('\r', message_size_ - 1);
+          }
+          if (accepting()) {
+            emit_cr();
+          }
           state_ = State::kMiddle;  // c is looked at again there
         }
         break;
 
       case State::kCr:
         if (c == '\n') {
-          if (accepting()) emit_cr();
-          if (CountOctets(1) == 1) emit.FromInput(i, 1);
+          if (accepting()) {
+            emit_cr();
+          }
+          if (CountOctets(1) == 1) {
+            emit.FromInput(i, 1);
+          }
           line_length_ = 0;
           state_ = State::kLineStart;
           ++i;
         } else {
-          if (!keep_bare) BareLineEnding('\r', message_size_ - 1);
-          if (accepting()) emit_cr();
+          if (!keep_bare) {
+            BareLineEnding('\r', message_size_ - 1);
+          }
+          if (accepting()) {
+            emit_cr();
+          }
           state_ = State::kMiddle;  // c is looked at again there
         }
         break;
 
       case State::kMiddle: {
-        size_t j = i;
-        while (j < n && input[j] != '\r' && input[j] != '\n') ++j;
+        // The next CR and LF are found with memchr and remembered, so that every octet is
+        // scanned at most once per character (O(n) for any line structure).
+        if (!looked_up || next_cr < i) {
+          next_cr = Find(input, '\r', i);
+        }
+        if (!looked_up || next_lf < i) {
+          next_lf = Find(input, '\n', i);
+        }
+        looked_up = true;
+        const size_t j = std::min(next_cr, next_lf);
         if (j > i) {
           emit.FromInput(i, CountOctets(j - i));
           i = j;
@@ -134,8 +173,12 @@ size_t DataReceiver::Consume(std::string_view input, std::string* out) {
           ++i;
         } else {  // a bare LF
           CountOctets(1);
-          if (!keep_bare) BareLineEnding('\n', message_size_ - 1);
-          if (accepting()) emit.FromInput(i, 1);
+          if (!keep_bare) {
+            BareLineEnding('\n', message_size_ - 1);
+          }
+          if (accepting()) {
+            emit.FromInput(i, 1);
+          }
           if (options_.lf_dot_lf_ends_data) {
             // DELIBERATE FLAW (Profile::kBareLfEod only): a bare LF ends a line, so a "." after
             // it can be taken for an end mark.
@@ -160,7 +203,9 @@ uint64_t DataReceiver::CountOctets(uint64_t count) {
   const uint64_t line = line_length_;
   message_size_ += count;
   line_length_ += count;
-  if (!accepting()) return 0;
+  if (!accepting()) {
+    return 0;
+  }
   uint64_t good = count;
   DataVerdict verdict = DataVerdict::kAccepted;
   const uint64_t max_line = options_.max_line_length;
@@ -175,12 +220,16 @@ uint64_t DataReceiver::CountOctets(uint64_t count) {
     good = size_room;
     verdict = DataVerdict::kTooLarge;
   }
-  if (verdict != DataVerdict::kAccepted) Problem(verdict, offset + good);
+  if (verdict != DataVerdict::kAccepted) {
+    Problem(verdict, offset + good);
+  }
   return good;
 }
 
 void DataReceiver::BareLineEnding(char what, uint64_t offset) {
-  if (!accepting()) return;
+  if (!accepting()) {
+    return;
+  }
   verdict_ = DataVerdict::kBareLineEnding;
   problem_offset_ = offset;
   problem_ = absl::StrCat("bare ", what == '\r' ? "CR" : "LF", " at message octet ", offset,

@@ -49,8 +49,10 @@ namespace smtpgate {
 enum class BareLineEndings { kReject, kKeep };
 
 struct DataReceiverOptions {
-  uint64_t max_message_size = 10 * 1024 * 1024;  // octets after dot-unstuffing (RFC 1870 SIZE)
-  size_t max_line_length = 1000;                 // octets incl. CRLF (RFC 5321 4.5.3.1.6)
+  // Octets after dot-unstuffing (RFC 1870 SIZE).
+  uint64_t max_message_size = uint64_t{10} * 1024 * 1024;
+  // Octets incl. CRLF (RFC 5321 4.5.3.1.6), measured on the wire (stuffing dot included).
+  size_t max_line_length = 1000;
   BareLineEndings bare_line_endings = BareLineEndings::kReject;
   // Profile::kBareLfEod ONLY (a deliberate flaw for the conformance suite): a line ending made of
   // a bare LF or CRLF, then ".", then LF or CRLF, ends the data. Never set in the secure profile.

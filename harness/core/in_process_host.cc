@@ -23,7 +23,7 @@ std::vector<SendReply> InProcessHost::Start() {
 
 std::vector<SendReply> InProcessHost::Feed(std::string_view bytes) {
   std::vector<SendReply> replies;
-  if (!closed_) Absorb(session_.Feed(bytes), replies);
+  Absorb(session_.Feed(bytes), replies);  // a closed session must ignore it by itself
   return replies;
 }
 

@@ -78,7 +78,8 @@ class ReplyReader {
   std::deque<absl::StatusOr<Reply>> ready_;  // parsed replies and errors not yet taken
 };
 
-// Parses one complete reply (all its lines, with their line ends).
+// Parses one complete reply (all its lines, with their line ends). The whole text is in hand,
+// so no line-length or line-count cap applies; anything after the reply's last line is an error.
 absl::StatusOr<Reply> ParseReply(std::string_view text, ReadMode mode = ReadMode::kStrict);
 
 }  // namespace smtpgate

@@ -43,14 +43,18 @@ std::string Printable(std::string_view text) {
     const auto u = static_cast<unsigned char>(text[i]);
     out.push_back(u < 0x20 || u == 0x7f ? '?' : text[i]);
   }
-  if (text.size() > kMax) out += "...";
+  if (text.size() > kMax) {
+    out += "...";
+  }
   return out;
 }
 
 // Parses "<x@entry>" with the address parser, so config and envelope share one notion of a
 // domain and one canonical form for literals. Fails unless `entry` is exactly the domain.
 std::optional<Mailbox> ParseDomainEntry(std::string_view entry) {
-  if (entry.empty()) return std::nullopt;
+  if (entry.empty()) {
+    return std::nullopt;
+  }
   absl::StatusOr<Path> path = ParsePath(absl::StrCat("<x@", AsAbsl(entry), ">"), AddressOptions{});
   if (!path.ok() || path->kind != Path::Kind::kMailbox || !path->source_route.empty() ||
       path->mailbox.local_part != "x" || path->mailbox.domain != entry) {
@@ -62,13 +66,17 @@ std::optional<Mailbox> ParseDomainEntry(std::string_view entry) {
 // The routing-domain form of a config entry: names lower-cased, literals canonical. Empty
 // (never matches a routing domain) when a literal does not parse.
 std::string CanonicalEntry(std::string_view entry) {
-  if (entry.empty() || entry.front() != '[') return Lower(entry);
+  if (entry.empty() || entry.front() != '[') {
+    return Lower(entry);
+  }
   const std::optional<Mailbox> mailbox = ParseDomainEntry(entry);
   return mailbox ? mailbox->RoutingDomain() : std::string();
 }
 
 bool InDomainList(const std::string& routing, const std::vector<std::string>& list) {
-  if (routing.empty()) return false;
+  if (routing.empty()) {
+    return false;
+  }
   return std::any_of(list.begin(), list.end(),
                      [&](const std::string& entry) { return CanonicalEntry(entry) == routing; });
 }
@@ -139,7 +147,9 @@ absl::StatusOr<Network> ParseNetwork(std::string_view text) {
   }
   const int max = base->family == AF_INET ? 32 : 128;
   Network network{*base, max};
-  if (slash == text.npos) return network;  // a bare address: one host
+  if (slash == text.npos) {
+    return network;  // a bare address: one host
+  }
   const std::string_view digits = text.substr(slash + 1);
   if (digits.empty() || digits.size() > 3 ||
       !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -147,7 +157,9 @@ absl::StatusOr<Network> ParseNetwork(std::string_view text) {
         absl::StrCat("prefix length \"", AsAbsl(Printable(digits)), "\" is not a number"));
   }
   int prefix = 0;
-  for (char c : digits) prefix = prefix * 10 + (c - '0');
+  for (char c : digits) {
+    prefix = prefix * 10 + (c - '0');
+  }
   if (prefix > max) {
     return absl::InvalidArgumentError(
         absl::StrCat("prefix length ", prefix, " out of range 0..", max));
@@ -157,11 +169,17 @@ absl::StatusOr<Network> ParseNetwork(std::string_view text) {
 }
 
 bool PrefixMatches(const IpAddress& ip, const Network& network) {
-  if (ip.family != network.base.family) return false;
+  if (ip.family != network.base.family) {
+    return false;
+  }
   const int full = network.prefix / 8;
-  if (std::memcmp(ip.bytes, network.base.bytes, static_cast<size_t>(full)) != 0) return false;
+  if (std::memcmp(ip.bytes, network.base.bytes, static_cast<size_t>(full)) != 0) {
+    return false;
+  }
   const int rest = network.prefix % 8;
-  if (rest == 0) return true;
+  if (rest == 0) {
+    return true;
+  }
   const auto mask = static_cast<unsigned char>(0xff << (8 - rest));
   return (ip.bytes[full] & mask) == (network.base.bytes[full] & mask);
 }
@@ -169,14 +187,18 @@ bool PrefixMatches(const IpAddress& ip, const Network& network) {
 // The trusted network the client is in, or nullptr.
 const std::string* TrustedNetworkOf(std::string_view client, const PolicyConfig& config) {
   for (const std::string& entry : config.trusted_networks) {
-    if (AddressInNetwork(client, entry)) return &entry;
+    if (AddressInNetwork(client, entry)) {
+      return &entry;
+    }
   }
   return nullptr;
 }
 
 // Why the session is not authorized to relay, for the reason text.
 std::string RelayRefusal(const SessionFacts& facts, const UserAccount* account) {
-  if (!facts.authenticated) return "not authenticated";
+  if (!facts.authenticated) {
+    return "not authenticated";
+  }
   if (account == nullptr) {
     return absl::StrCat("authenticated as ", AsAbsl(Printable(facts.identity)),
                         ", who has no account");
@@ -187,17 +209,23 @@ std::string RelayRefusal(const SessionFacts& facts, const UserAccount* account) 
 
 bool SenderOwned(const Mailbox& sender, const UserAccount& account, const PolicyConfig& config) {
   const std::string routing = sender.RoutingDomain();
-  if (routing.empty()) return false;
+  if (routing.empty()) {
+    return false;
+  }
   const std::string content = sender.LocalPartContent();
   for (const std::string& entry : account.allowed_senders) {
     if (!entry.empty() && entry.front() == '@') {
-      if (CanonicalEntry(std::string_view(entry).substr(1)) == routing) return true;
+      if (CanonicalEntry(std::string_view(entry).substr(1)) == routing) {
+        return true;
+      }
       continue;
     }
     // "alice@example.test", or "alice" (in the primary local domain): parsed like an
     // envelope address, local part compared exactly, domain in routing form.
     absl::StatusOr<Path> owned = ParsePath(entry, AddressOptions{});
-    if (!owned.ok() || owned->kind != Path::Kind::kMailbox) continue;
+    if (!owned.ok() || owned->kind != Path::Kind::kMailbox) {
+      continue;
+    }
     CompleteDomain(*owned, PrimaryLocalDomain(config));
     if (owned->mailbox.LocalPartContent() == content && owned->mailbox.RoutingDomain() == routing) {
       return true;
@@ -225,8 +253,12 @@ std::string_view DispositionName(Disposition disposition) {
 bool AddressInNetwork(std::string_view client_address, std::string_view network) {
   const absl::StatusOr<Network> parsed = ParseNetwork(network);
   const std::optional<IpAddress> client = ParseIp(client_address);
-  if (!parsed.ok() || !client) return false;
-  if (PrefixMatches(*client, *parsed)) return true;
+  if (!parsed.ok() || !client) {
+    return false;
+  }
+  if (PrefixMatches(*client, *parsed)) {
+    return true;
+  }
   const std::optional<IpAddress> v4 = MappedIpv4(*client);
   return v4 && PrefixMatches(*v4, *parsed);
 }

@@ -73,10 +73,11 @@ struct Decision {
   bool allowed() const { return disposition != Disposition::kReject; }
 };
 
-// MAIL FROM. The null sender and ordinary senders → 250 2.1.0. With sender_login_match, an
-// authenticated session may only use an address listed in its account's allowed_senders
-// (else 553 5.7.1); the null sender is not owned by anyone and stays allowed. Unauthenticated
-// senders are not restricted here: RCPT decides relaying.
+// MAIL FROM. The null sender and ordinary senders → 250 2.1.0 (disposition kDeliverLocal: for
+// a sender only allowed() matters). A domain-less sender is completed with the primary local
+// domain. With sender_login_match, an authenticated session may only use an address listed in
+// its account's allowed_senders (else 553 5.7.1); the null sender is owned by no one and stays
+// allowed. Unauthenticated senders are not restricted here: RCPT decides relaying.
 Decision DecideSender(const SessionFacts& facts, const Path& sender, const UserDirectory& users,
                       const PolicyConfig& config);
 

@@ -27,7 +27,9 @@ std::string Printable(std::string_view text) {
     const auto u = static_cast<unsigned char>(text[i]);
     out.push_back(u < 0x21 || u > 0x7e ? '?' : text[i]);
   }
-  if (text.size() > kMax) out += "...";
+  if (text.size() > kMax) {
+    out += "...";
+  }
   return out;
 }
 
@@ -77,7 +79,9 @@ absl::StatusOr<std::string> UserDirectory::Authenticate(std::string_view authzid
   }
   // RFC 4616 §2: an empty authzid (or one equal to the authcid) asks for the user's own
   // identity; any other identity must be one this account may act for.
-  if (authzid.empty() || authzid == authcid) return std::string(authcid);
+  if (authzid.empty() || authzid == authcid) {
+    return std::string(authcid);
+  }
   if (std::find(account->may_act_for.begin(), account->may_act_for.end(), authzid) !=
       account->may_act_for.end()) {
     return std::string(authzid);

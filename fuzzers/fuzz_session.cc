@@ -1,0 +1,161 @@
+// Whole SMTP sessions through the reference Session, in arbitrary chunking.
+//
+// Input: byte 0 chooses the configuration, byte 1 seeds the chunking, the rest is what the
+// client sends. Invariants, checked after every chunk (abort on violation):
+//  - no recipient is relayed unless the policy allows it for an authorized identity (a
+//    preceding AuthSucceeded whose account may relay); in the auth-implies-relay and
+//    open-relay profiles only that profile's flaw is tolerated;
+//  - a relayed recipient's routing domain is not a local domain;
+//  - every reply is well-formed (formats and re-parses strictly to itself);
+//  - buffers stay bounded; nothing is answered after the connection is closed;
+//  - with bare line endings refused, no queued message body has a bare CR or LF;
+//  - no reply ever contains a password.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "harness/core/demo_config.h"
+#include "harness/core/in_process_host.h"
+#include "harness/core/reply.h"
+
+namespace smtpgate {
+namespace {
+
+[[noreturn]] void Fail(const char* what, std::string_view detail = {}) {
+  std::fprintf(stderr, "fuzz_session invariant violated: %s [%.*s]\n", what,
+               static_cast<int>(detail.size()), detail.data());
+  std::abort();
+}
+
+SessionConfig ConfigFor(uint8_t bits) {
+  static constexpr Profile kProfiles[] = {Profile::kSecure, Profile::kSecure, Profile::kSecure,
+                                          Profile::kSecure, Profile::kOpenRelay,
+                                          Profile::kAuthImpliesRelay, Profile::kMs02012,
+                                          Profile::kBareLfEod};
+  SessionConfig config = DemoConfig(kProfiles[bits & 7]);
+  config.tls_available = (bits & 8) != 0;
+  config.auth_requires_tls = (bits & 16) != 0;
+  config.policy.recipient_filtering = (bits & 32) == 0;
+  config.bare_line_endings = (bits & 64) ? BareLineEndings::kKeep : BareLineEndings::kReject;
+  if (bits & 128) {
+    config.max_message_size = 64;
+    config.max_recipients = 3;
+    config.max_errors = 5;
+    config.command.max_line_length = 64;
+    config.max_pending_input = 128;
+    config.tarpit = std::chrono::milliseconds(1000);
+  }
+  return config;
+}
+
+bool HasBareLineEnding(std::string_view body) {
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) return true;
+    if (body[i] == '\r' && (i + 1 == body.size() || body[i + 1] != '\n')) return true;
+  }
+  return false;
+}
+
+class Checker {
+ public:
+  explicit Checker(const SessionConfig& config) : config_(config) {}
+
+  void Events(const std::vector<SessionOutput>& events) {
+    for (; seen_ < events.size(); ++seen_) {
+      const SessionOutput& e = events[seen_];
+      if (const auto* auth = std::get_if<AuthSucceeded>(&e)) {
+        const UserAccount* account = config_.users.Find(auth->identity);
+        if (account == nullptr) Fail("AuthSucceeded for an unknown identity", auth->identity);
+        authenticated_ = true;
+        may_relay_ = account->may_relay;
+      } else if (const auto* rcpt = std::get_if<RecipientAccepted>(&e)) {
+        Recipient(rcpt->recipient);
+      }
+    }
+  }
+
+  void Recipient(const EnvelopeRecipient& r) {
+    if (!r.relay()) return;
+    for (const std::string& local : config_.policy.local_domains) {
+      if (r.routing_domain == local) Fail("relay to a local domain", r.routing_domain);
+    }
+    for (const std::string& literal : config_.policy.local_literals) {
+      if (r.routing_domain == literal) Fail("relay to a local literal", r.routing_domain);
+    }
+    const Profile profile = config_.policy.profile;
+    const bool authorized = authenticated_ && may_relay_;
+    const bool flaw = profile == Profile::kOpenRelay ||
+                      (profile == Profile::kAuthImpliesRelay && authenticated_);
+    if (!authorized && !flaw) Fail("relay without authorization", r.routing_domain);
+  }
+
+ private:
+  const SessionConfig& config_;
+  size_t seen_ = 0;
+  bool authenticated_ = false;
+  bool may_relay_ = false;
+};
+
+void CheckReply(const SendReply& r) {
+  if (r.reply.code < 200 || r.reply.code > 599) Fail("reply code out of range");
+  const std::string wire = FormatReply(r.reply);
+  const auto parsed = ParseReply(wire, ReadMode::kStrict);
+  if (!parsed.ok()) Fail("reply does not parse strictly", wire);
+  if (!(*parsed == r.reply)) Fail("reply does not round-trip", wire);
+  // Replies of the AUTH exchange never carry a credential. (Other replies may echo what
+  // the client sent where a command was expected, e.g. an unrecognized verb: that is the
+  // client's own text, sent back to it, not a credential the exchange received.)
+  const int code = r.reply.code;
+  const bool auth_reply = code == 334 || code == 235 || code == 535 || code == 538 ||
+                          code == 504 || r.reply.enhanced == "5.5.6" ||
+                          r.reply.enhanced == "5.0.0" || r.reply.enhanced == "5.7.8";
+  for (std::string_view secret : {"relayer-pass", "guest-pass", "cmVsYXllci1wYXNz"}) {
+    if (auth_reply && wire.find(secret) != std::string::npos) Fail("password in a reply", wire);
+  }
+  if (r.delay.count() < 0) Fail("negative delay");
+}
+
+}  // namespace
+}  // namespace smtpgate
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace smtpgate;
+  if (size < 2) return 0;
+  const SessionConfig config = ConfigFor(data[0]);
+  uint32_t seed = data[1] * 2654435761u + 1;
+  const std::string_view input(reinterpret_cast<const char*>(data) + 2, size - 2);
+
+  InProcessHost host(config, (data[0] & 3) == 3 ? "::1" : "127.0.0.1");
+  host.set_storage_ok(data[1] != 0xff);
+  for (const SendReply& r : host.Start()) CheckReply(r);
+  Checker checker(config);
+
+  const size_t line_bound = config.command.max_line_length + kMaxSaslLine + 4;
+  size_t pos = 0;
+  while (pos < input.size()) {
+    seed = seed * 1103515245u + 12345u;
+    const size_t chunk = 1 + (seed >> 16) % 97;
+    const std::string_view piece = input.substr(pos, chunk);
+    pos += piece.size();
+    const bool was_closed = host.closed();
+    const std::vector<SendReply> replies = host.Feed(piece);
+    if (was_closed && !replies.empty()) Fail("reply after the connection was closed");
+    for (const SendReply& r : replies) CheckReply(r);
+    checker.Events(host.events());
+    if (host.session().buffered() > config.max_pending_input + line_bound) {
+      Fail("session input buffer unbounded");
+    }
+    if (host.pending_body() > config.max_message_size) Fail("message body past its limit");
+  }
+  for (const StoredMessage& m : host.queued()) {
+    if (m.body.size() > config.max_message_size) Fail("queued message past the size limit");
+    if (config.bare_line_endings == BareLineEndings::kReject &&
+        config.policy.profile != Profile::kBareLfEod && HasBareLineEnding(m.body)) {
+      Fail("queued body has a bare CR or LF", m.body);
+    }
+  }
+  return 0;
+}
