@@ -169,6 +169,36 @@ TEST_F(SessionDataTest, BdatByteByByte) {
   EXPECT_EQ(host_->queued()[0].body, "\r\n.\r\nab");  // no dot handling in BDAT
 }
 
+TEST_F(SessionDataTest, BdatCrlfSplitAcrossChunksIsFine) {
+  Envelope();
+  EXPECT_THAT(Codes("BDAT 3\r\nab\rBDAT 2 LAST\r\n\nc"), ElementsAre(250, 250));
+  ASSERT_EQ(host_->queued().size(), 1u);
+  EXPECT_EQ(host_->queued()[0].body, "ab\r\nc");
+}
+
+// Found by fuzz_session: "BDAT 8\r\nabcRSET\r" then "\n..." left a bare CR in a queued
+// message, which a DATA-speaking next hop could read as a line end (smuggling).
+TEST_F(SessionDataTest, BdatBareLineEndingsAreRefusedUnlessBinaryMime) {
+  for (const char* body : {"abc\rx", "abc\nx", "abc\r"}) {
+    SCOPED_TRACE(testing::PrintToString(std::string(body)));
+    Connect();
+    Ehlo();
+    Envelope();
+    const std::string chunk(body);
+    const auto replies = host_->Feed("BDAT " + std::to_string(chunk.size()) + " LAST\r\n" + chunk);
+    ASSERT_EQ(replies.size(), 1u);
+    EXPECT_EQ(replies[0].reply.code, 550);
+    EXPECT_EQ(replies[0].reply.enhanced, "5.6.0");
+    EXPECT_THAT(host_->queued(), IsEmpty());
+  }
+  Connect();
+  Ehlo();
+  ASSERT_EQ(Code("MAIL FROM:<s@remote.invalid> BODY=BINARYMIME"), 250);
+  ASSERT_EQ(Code("RCPT TO:<alice@example.test>"), 250);
+  EXPECT_THAT(Codes("BDAT 5 LAST\r\na\rb\nc"), ElementsAre(250));
+  EXPECT_EQ(host_->queued().size(), 1u);
+}
+
 TEST_F(SessionDataTest, BdatZeroLastAloneIsAnEmptyMessage) {
   Envelope();
   EXPECT_THAT(Codes("BDAT 0 LAST\r\n"), ElementsAre(250));

@@ -174,6 +174,7 @@ size_t Session::ConsumeBdatChunk(std::string_view rest) {
   std::string chunk;
   // A refused chunk's receiver has a zero limit: it consumes and stores nothing.
   const size_t used = bdat_->Consume(rest, &chunk);
+  if (bdat_refusal_.ok()) bdat_line_endings_.Scan(rest.substr(0, used));
   if (!chunk.empty()) Emit(BodyData{std::move(chunk)});
   if (bdat_->finished()) BdatChunkDone();
   return used;
@@ -195,6 +196,15 @@ void Session::BdatChunkDone() {
   }
   message_size_ += chunk_size;  // within max_message_size: no overflow
   if (bdat_last_) {
+    const std::optional<uint64_t> bare = bdat_line_endings_.Finish();
+    if (bare.has_value() && config_.bare_line_endings == BareLineEndings::kReject &&
+        envelope_->parameters.body != BodyType::kBinaryMime) {
+      FinishRefused(SmtpStatus(
+          550, "5.6.0",
+          absl::StrCat("message refused: bare CR or LF at message octet ", *bare,
+                       " in a BDAT message that is not BODY=BINARYMIME (SMTP smuggling defence)")));
+      return;
+    }
     MessageComplete();
     return;
   }
@@ -295,6 +305,7 @@ void Session::ResetTransaction(std::string_view why) {
   data_.reset();
   bdat_.reset();
   bdat_refusal_ = absl::OkStatus();
+  bdat_line_endings_ = LineEndingScanner();
   message_size_ = 0;
 }
 

@@ -19,6 +19,7 @@
 #include "harness/core/bdat_receiver.h"
 #include "harness/core/command.h"
 #include "harness/core/data_receiver.h"
+#include "harness/core/line_ending_scanner.h"
 #include "harness/core/sasl.h"
 #include "harness/core/session_output.h"
 #include "harness/policy/policy.h"
@@ -170,6 +171,9 @@ class Session {
   absl::Status bdat_refusal_;                         // not OK: consumed only to stay in sync,
                                                       // then this reply is owed
   SessionState state_before_bdat_ = SessionState::kConnected;  // where a refused chunk returns
+  // BDAT messages that are not BODY=BINARYMIME must have CRLF line endings too (RFC 3030 §3;
+  // SMTP smuggling defence), across chunk boundaries.
+  LineEndingScanner bdat_line_endings_;
   std::optional<SaslServer> sasl_;
 };
 

@@ -212,6 +212,7 @@ bool Session::AuthOffered() const {
 void Session::ProceedMail(const Command& command) {
   envelope_ = Envelope{command.path, command.mail, {}};
   message_size_ = 0;
+  bdat_line_endings_ = LineEndingScanner();
   state_ = SessionState::kMail;
   Emit(MailAccepted{command.path});
   Send(250, "2.1.0", absl::StrCat("sender ", FormatPath(command.path), " ok"));
