@@ -216,6 +216,14 @@ TEST_F(SessionDataTest, BdatWithoutTransactionConsumesTheChunkThenRefuses) {
   EXPECT_FALSE(host_->service_stopped());
 }
 
+TEST_F(SessionDataTest, BdatAfterHeloIsConsumedThenRefused) {
+  Connect();
+  ASSERT_EQ(Code("HELO client.test"), 250);
+  Envelope();
+  EXPECT_THAT(Codes("BDAT 4 LAST\r\nQUITNOOP\r\n"), ElementsAre(503, 250));
+  EXPECT_THAT(host_->queued(), IsEmpty());
+}
+
 TEST_F(SessionDataTest, MalformedBdatIsRefusedAndClosed) {
   for (const char* line : {"BDAT abc", "BDAT -1", "BDAT 99999999999999999999", "BDAT",
                            "BDAT 10 FIRST", "BDAT 1.5"}) {

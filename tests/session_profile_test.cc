@@ -225,6 +225,12 @@ TEST(ProfileTest, Ms02012StopsOnOutOfSequenceBdat) {
   host.Line("EHLO c.test");
   EXPECT_THAT(host.Feed("BDAT 4\r\nb00mAUTH LOGIN\r\n"), IsEmpty());
   EXPECT_TRUE(host.service_stopped());
+  for (const SessionOutput& e : host.events()) {
+    if (const auto* stopped = std::get_if<ServiceStopped>(&e)) {
+      EXPECT_THAT(stopped->reason, testing::HasSubstr("BDAT"));
+      EXPECT_THAT(stopped->reason, testing::HasSubstr("send MAIL and RCPT first"));
+    }
+  }
   EXPECT_TRUE(host.closed());
 }
 

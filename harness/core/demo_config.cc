@@ -5,7 +5,8 @@ namespace smtpgate {
 SessionConfig DemoConfig(Profile profile) {
   SessionConfig config;
   config.hostname = "mx.example.test";
-  config.policy.local_domains = {"example.test"};
+  // The server's own host name is local too (as Postfix's $myhostname in mydestination).
+  config.policy.local_domains = {"example.test", "mx.example.test"};
   config.policy.local_literals = {"[127.0.0.1]", "[ipv6:::1]"};
   config.policy.local_mailboxes = {"alice", "bob"};
   config.policy.recipient_filtering = true;

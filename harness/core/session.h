@@ -142,7 +142,7 @@ class Session {
   void ProceedVrfy(const Command& command);
   void ProceedExpn(const Command& command);
   void ProceedHelp(const Command& command);
-  void OnBadBdat(const absl::Status& status);
+  void OnBadBdat(absl::Status status);
   void ApplySaslStep(SaslStep step);
   void AbortAuth(const absl::Status& status);
   std::vector<std::string> EhloKeywords() const;

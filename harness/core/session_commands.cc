@@ -252,12 +252,16 @@ void Session::ProceedBdat(const Command& command) {
   // Where a refused chunk returns to once its octets are consumed.
   state_before_bdat_ = state_;
   bdat_refusal_ = absl::OkStatus();
-  if (state_ != SessionState::kRcpt && state_ != SessionState::kBdatOpen) {
+  if (!esmtp_) {
+    // CHUNKING is only negotiated by EHLO (RFC 3030 §2); the chunk is still consumed.
+    bdat_refusal_ =
+        SmtpStatus(503, "5.5.1", "bad sequence of commands: BDAT requires EHLO (CHUNKING)");
+  } else if (state_ != SessionState::kRcpt && state_ != SessionState::kBdatOpen) {
     bdat_refusal_ = OutOfSequence(Verb::kBdat, state_);
-    if (config_.policy.profile == Profile::kMs02012) {
-      OnBadBdat(bdat_refusal_);
-      return;
-    }
+  }
+  if (!bdat_refusal_.ok() && config_.policy.profile == Profile::kMs02012) {
+    OnBadBdat(absl::Status(bdat_refusal_));  // a copy: OnBadBdat resets the transaction
+    return;
   }
   bdat_chunk_size_ = command.bdat_size;
   bdat_last_ = command.bdat_last;
@@ -270,7 +274,7 @@ void Session::ProceedBdat(const Command& command) {
   if (bdat_->finished()) BdatChunkDone();  // BDAT 0 [LAST]
 }
 
-void Session::OnBadBdat(const absl::Status& status) {
+void Session::OnBadBdat(absl::Status status) {
   if (config_.policy.profile == Profile::kMs02012) {
     // EMULATION PROFILE ms02-012: one malformed data-transfer command stops the service.
     ResetTransaction("service stopped");

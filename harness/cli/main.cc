@@ -1,0 +1,142 @@
+// The `smtpgate` command: serve | sink | conform | version.
+//
+// Flags are absl flags; `--long-name` is accepted for `--long_name` (absl's spelling), so
+// the command line reads as documented in the README.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_join.h"
+#include "harness/conformance/conform_command.h"
+#include "harness/net/serve_command.h"
+#include "harness/net/sink_command.h"
+
+// serve
+ABSL_FLAG(std::string, config, "", "serve: TOML configuration file (default: the built-in demo)");
+ABSL_FLAG(std::vector<std::string>, listen, {},
+          "serve/sink: ADDR:PORT to listen on, comma-separated (loopback only)");
+ABSL_FLAG(std::string, profile, "",
+          "serve/conform --embedded: emulation profile: secure, open-relay, auth-implies-relay, "
+          "ms02-012, bare-lf-eod");
+ABSL_FLAG(std::string, spool, "", "serve: spool directory (default: a temporary directory)");
+ABSL_FLAG(std::string, relay_host, "",
+          "serve: loopback ADDR:PORT that relayed mail is handed to (e.g. a `smtpgate sink`)");
+// sink
+ABSL_FLAG(std::string, record, "", "sink: append every received message to this JSON-lines file");
+// conform
+ABSL_FLAG(bool, embedded, false, "conform: run against the in-process reference server");
+ABSL_FLAG(std::string, target, "", "conform: HOST:PORT of the server under test");
+ABSL_FLAG(std::string, target_file, "", "conform: TOML target file describing the server");
+ABSL_FLAG(std::vector<std::string>, suite, {},
+          "conform: transcript directories or files, comma-separated (default: conformance)");
+ABSL_FLAG(std::vector<std::string>, tags, {}, "conform: run only transcripts with these tags");
+ABSL_FLAG(int, jobs, 2, "conform: transcripts run in parallel");
+ABSL_FLAG(std::string, json, "", "conform: write results JSON here");
+ABSL_FLAG(std::string, junit, "", "conform: write JUnit XML here");
+ABSL_FLAG(std::string, sarif, "", "conform: write SARIF 2.1.0 here");
+ABSL_FLAG(std::string, html, "", "conform: write an HTML report here");
+ABSL_FLAG(std::string, baseline, "", "conform: compare with this baseline; exit 1 only on regressions");
+ABSL_FLAG(bool, write_baseline, false, "conform: record the results as the new --baseline");
+ABSL_FLAG(std::string, server_cmd, "",
+          "conform: shell command that starts the server under test (watched for crashes)");
+ABSL_FLAG(bool, strict, false, "conform: WARN also makes the exit code 1");
+ABSL_FLAG(bool, verbose, false, "conform: print every exchange");
+
+namespace {
+
+constexpr char kUsage[] =
+    "smtpgate — SMTP fuzzing and conformance harness\n"
+    "\n"
+    "  smtpgate serve   [--config F] [--listen ADDR:PORT] [--profile P] [--spool DIR]\n"
+    "                   [--relay-host ADDR:PORT]\n"
+    "  smtpgate sink    [--listen ADDR:PORT] [--record FILE]\n"
+    "  smtpgate conform (--embedded [--profile P] | --target HOST:PORT | --target-file F)\n"
+    "                   [--suite DIR,...] [--tags T,...] [--jobs N] [--json F] [--junit F]\n"
+    "                   [--server-cmd CMD] [--strict]\n"
+    "  smtpgate version\n"
+    "\n"
+    "Exit codes (conform): 0 no FAIL, 1 FAIL, 2 usage or input error, 3 target unreachable.\n";
+
+// "--relay-host=x" → "--relay_host=x": absl flag names cannot contain '-'.
+std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string& a = args[i];
+    if (a == "--") break;
+    if (a.rfind("--", 0) != 0) continue;
+    const size_t end = a.find('=') == std::string::npos ? a.size() : a.find('=');
+    for (size_t j = 2; j < end; ++j) {
+      if (a[j] == '-') a[j] = '_';
+    }
+  }
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<std::string> normalized = NormalizeFlagNames(argc, argv);
+  std::vector<char*> args;
+  for (std::string& a : normalized) args.push_back(a.data());
+  const std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+
+  if (positional.size() != 2) {
+    std::fputs(kUsage, positional.size() < 2 ? stdout : stderr);
+    return positional.size() < 2 ? 0 : 2;
+  }
+  const std::string command = positional[1];
+
+  if (command == "serve") {
+    smtpgate::ServeOptions options;
+    options.config_path = absl::GetFlag(FLAGS_config);
+    options.listen = absl::GetFlag(FLAGS_listen);
+    options.profile = absl::GetFlag(FLAGS_profile);
+    options.spool_dir = absl::GetFlag(FLAGS_spool);
+    options.relay_host = absl::GetFlag(FLAGS_relay_host);
+    return smtpgate::RunServe(options);
+  }
+  if (command == "sink") {
+    smtpgate::SinkOptions options;
+    const std::vector<std::string> listen = absl::GetFlag(FLAGS_listen);
+    if (listen.size() > 1) {
+      std::fputs("smtpgate sink: --listen takes one ADDR:PORT\n", stderr);
+      return 2;
+    }
+    if (!listen.empty()) options.listen = listen[0];
+    options.record_path = absl::GetFlag(FLAGS_record);
+    return smtpgate::RunSink(options);
+  }
+  if (command == "conform") {
+    smtpgate::ConformOptions options;
+    options.embedded = absl::GetFlag(FLAGS_embedded);
+    const std::string profile = absl::GetFlag(FLAGS_profile);
+    if (!profile.empty()) options.profile = profile;
+    options.target = absl::GetFlag(FLAGS_target);
+    options.target_file = absl::GetFlag(FLAGS_target_file);
+    options.suites = absl::GetFlag(FLAGS_suite);
+    options.tags = absl::GetFlag(FLAGS_tags);
+    options.jobs = absl::GetFlag(FLAGS_jobs);
+    options.json_path = absl::GetFlag(FLAGS_json);
+    options.junit_path = absl::GetFlag(FLAGS_junit);
+    options.sarif_path = absl::GetFlag(FLAGS_sarif);
+    options.html_path = absl::GetFlag(FLAGS_html);
+    options.baseline_path = absl::GetFlag(FLAGS_baseline);
+    options.write_baseline = absl::GetFlag(FLAGS_write_baseline);
+    options.server_cmd = absl::GetFlag(FLAGS_server_cmd);
+    options.strict = absl::GetFlag(FLAGS_strict);
+    options.verbose = absl::GetFlag(FLAGS_verbose);
+    return smtpgate::RunConform(options);
+  }
+  if (command == "version") {
+    std::printf("smtpgate %s\n", SMTPGATE_VERSION);
+    return 0;
+  }
+  std::fprintf(stderr, "smtpgate: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,40 @@
+// The reply patterns of S: steps: 250, 2xx, 250|251, !2xx, 550 5.7.1, 5xx 5.7.x, close, any.
+#ifndef SMTPGATE_HARNESS_CONFORMANCE_REPLY_PATTERN_H_
+#define SMTPGATE_HARNESS_CONFORMANCE_REPLY_PATTERN_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/core/reply.h"
+
+namespace smtpgate::conformance {
+
+struct CodeAlternative {
+  enum class Kind { kCode, kNotCode, kClose, kAny };
+  Kind kind = Kind::kCode;
+  std::string code;  // kCode/kNotCode: 3 characters, digits or 'x'
+};
+
+struct ReplyPattern {
+  std::vector<CodeAlternative> alternatives;
+  std::string enhanced;  // "5.7.1", "5.7.x" or empty (then not checked)
+  std::string text;      // as written
+
+  // The connection closing (or resetting) without a reply satisfies the pattern.
+  bool AcceptsClose() const;
+  bool Matches(const Reply& reply) const;
+};
+
+// Matches a code pattern ("2xx", "250", "5x1") against a reply code.
+bool CodeMatches(std::string_view pattern, int code);
+// Matches an enhanced-code pattern ("5.7.x") against a reply's enhanced code ("5.7.1").
+bool EnhancedMatches(std::string_view pattern, std::string_view enhanced);
+
+// Checks one alternatives token ("250|251", "!2xx", "close") and one enhanced-code token.
+bool IsAlternativesToken(std::string_view token);
+bool IsEnhancedToken(std::string_view token);
+
+}  // namespace smtpgate::conformance
+
+#endif  // SMTPGATE_HARNESS_CONFORMANCE_REPLY_PATTERN_H_

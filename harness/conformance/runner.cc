@@ -1,0 +1,366 @@
+#include "harness/conformance/runner.h"
+
+#include <thread>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "harness/conformance/runner_internal.h"
+#include "harness/conformance/step_parser.h"
+#include "harness/core/smtp_status.h"
+
+namespace smtpgate::conformance {
+namespace {
+
+constexpr auto kProcessExitWait = std::chrono::seconds(3);
+
+constexpr std::string_view kEhloCapabilities[] = {
+    "auth",       "auth-plain", "auth-login", "starttls", "chunking", "binarymime",
+    "pipelining", "smtputf8",   "8bitmime",   "size",     "dsn",      "enhancedstatuscodes"};
+
+std::string Shorten(std::string text, size_t limit = 80) {
+  if (text.size() > limit) {
+    text.resize(limit);
+    text.append("...");
+  }
+  return text;
+}
+
+}  // namespace
+
+bool IsEhloCapability(std::string_view word) {
+  for (std::string_view w : kEhloCapabilities) {
+    if (w == word) return true;
+  }
+  return false;
+}
+
+NameSet EhloCapabilities(const Reply& ehlo) {
+  NameSet words;
+  for (size_t i = 1; i < ehlo.lines.size(); ++i) {
+    std::vector<std::string> parts = absl::StrSplit(ehlo.lines[i], ' ', absl::SkipEmpty());
+    if (parts.empty()) continue;
+    std::string keyword = absl::AsciiStrToUpper(parts[0]);
+    if (absl::StartsWith(keyword, "AUTH=")) {  // obsolete "AUTH=PLAIN LOGIN" form
+      parts.push_back(keyword.substr(5));
+      keyword = "AUTH";
+    }
+    if (keyword == "AUTH") {
+      words.insert("auth");
+      for (size_t p = 1; p < parts.size(); ++p) {
+        const std::string mechanism = absl::AsciiStrToUpper(parts[p]);
+        if (mechanism == "PLAIN") words.insert("auth-plain");
+        if (mechanism == "LOGIN") words.insert("auth-login");
+      }
+      continue;
+    }
+    const std::string word = absl::AsciiStrToLower(keyword);
+    if (IsEhloCapability(word)) words.insert(word);
+  }
+  return words;
+}
+
+absl::StatusOr<Capabilities> ProbeCapabilities(Target& target) {
+  const TargetConfig& config = target.config();
+  std::unique_ptr<TargetRun> run = target.Begin();
+  absl::StatusOr<std::unique_ptr<Connection>> connection = run->Connect();
+  if (!connection.ok()) return connection.status();
+  Capabilities capabilities;
+  const ReadResult banner = (*connection)->Read(config.reply_timeout);
+  if (banner.kind != ReadResult::Kind::kReply) {
+    return absl::UnavailableError(
+        banner.kind == ReadResult::Kind::kTimeout
+            ? absl::StrCat("no banner within ", config.reply_timeout.count(), " ms")
+            : absl::StrCat("no banner: ", banner.detail));
+  }
+  if (banner.reply.code == 220) {
+    const auto helo = config.variables.find("helo");
+    (void)(*connection)
+        ->Send(absl::StrCat("EHLO ", helo == config.variables.end() ? "client.test" : helo->second,
+                            "\r\n"));
+    const ReadResult ehlo = (*connection)->Read(config.reply_timeout);
+    if (ehlo.kind == ReadResult::Kind::kReply) {
+      capabilities.ehlo =
+          absl::StrCat(ehlo.reply.code, " ",
+                       absl::StrJoin(ehlo.reply.lines.begin() + (ehlo.reply.lines.empty() ? 0 : 1),
+                                     ehlo.reply.lines.end(), ", "));
+      if (ehlo.reply.code == 250) capabilities.present = EhloCapabilities(ehlo.reply);
+    }
+    (void)(*connection)->Send("QUIT\r\n");
+    (void)(*connection)->Read(std::min(config.reply_timeout, std::chrono::milliseconds(2000)));
+  }
+  (*connection)->Close();
+  for (std::string_view word : kEhloCapabilities) {
+    if (!capabilities.present.contains(word)) {
+      capabilities.missing[std::string(word)] = "not in the target's EHLO reply";
+    }
+  }
+  if (!target.tls_possible() || config.tls != TlsMode::kStartTls) {
+    capabilities.present.erase("starttls");
+    capabilities.missing["starttls"] = absl::StrCat(
+        "STARTTLS not used with this target (tls = ", AsAbsl(TlsModeName(config.tls)), ")");
+  }
+  const OracleView oracle = run->oracle();
+  auto set = [&](std::string_view word, bool present, std::string_view why) {
+    if (present) {
+      capabilities.present.insert(std::string(word));
+    } else {
+      capabilities.missing[std::string(word)] = std::string(why);
+    }
+  };
+  set("tarpit", config.tarpit_seconds > 0, "the target file's tarpit_seconds is 0");
+  set("oracle", oracle.sees_relay, "no delivery oracle");
+  set("local-oracle", oracle.sees_local, "the oracle does not see local deliveries");
+  for (const auto& [word, present] : config.capabilities) {
+    if (present) {
+      capabilities.present.insert(word);
+      capabilities.missing.erase(word);
+    } else {
+      capabilities.present.erase(word);
+      capabilities.missing[word] = "disabled by the target file ([capabilities] or no [accounts])";
+    }
+  }
+  return capabilities;
+}
+
+absl::Status CheckExpansions(const Transcript& transcript, const Variables& variables) {
+  const Variables with_token = WithToken(variables, "sgtok-00000000");
+  auto check = [&](const Template& value) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> expanded = Expand(value, with_token);
+    if (!expanded.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(transcript.path, ":", expanded.status().message()));
+    }
+    return expanded;
+  };
+  for (const Step& step : transcript.steps) {
+    if (const auto* send = std::get_if<SendStep>(&step.body)) {
+      if (absl::StatusOr<std::string> s = check(send->bytes); !s.ok()) return s.status();
+    } else if (const auto* pipeline = std::get_if<PipelineStep>(&step.body)) {
+      for (const SendStep& part : pipeline->parts) {
+        if (absl::StatusOr<std::string> s = check(part.bytes); !s.ok()) return s.status();
+      }
+    } else if (const auto* expect = std::get_if<ExpectStep>(&step.body)) {
+      absl::StatusOr<std::string> s = check(expect->argument);
+      if (!s.ok()) return s.status();
+      if ((expect->kind == OutcomeKind::kDelayAtLeast ||
+           expect->kind == OutcomeKind::kDelayBelow) &&
+          !ParseDuration(*s, false)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(transcript.path, ":", step.location.line, ":", step.location.column,
+                         ": expected a duration like 2s or 300ms, got '", *s, "' after expanding '",
+                         expect->text, "'"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+TestResult RunTranscript(const Transcript& transcript, Target& target,
+                         const Capabilities& capabilities, std::string id, std::string area) {
+  TranscriptRunner runner(transcript, target, capabilities);
+  TestResult result = runner.Run();
+  result.id = std::move(id);
+  result.area = std::move(area);
+  return result;
+}
+
+TranscriptRunner::TranscriptRunner(const Transcript& transcript, Target& target,
+                                   const Capabilities& capabilities)
+    : transcript_(transcript), target_(target), capabilities_(capabilities) {}
+
+TestResult TranscriptRunner::Run() {
+  start_ = Clock::now();
+  result_.path = transcript_.path;
+  result_.name = transcript_.name;
+  result_.title = transcript_.title;
+  result_.source = transcript_.source;
+  result_.tags = transcript_.tags;
+  result_.severity = transcript_.severity;
+  result_.token = MakeToken();
+  variables_ = WithToken(target_.config().variables, result_.token);
+  auto finish = [&] {
+    result_.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_);
+    result_.Decide();
+    return std::move(result_);
+  };
+  if (!CheckRequirements() || !ExpandAll()) return finish();
+  run_ = target_.Begin();
+  replies_.resize(transcript_.steps.size());
+  for (size_t i = 0; i < transcript_.steps.size(); ++i) {
+    if (!Execute(i)) break;
+  }
+  bool harness_error = false;  // nothing meaningful was tested: no outcome checks
+  for (const Finding& finding : result_.findings) {
+    if (finding.verdict == Verdict::kSkip) return finish();
+    harness_error = harness_error || finding.verdict == Verdict::kError;
+  }
+  EndConnection(/*check_extra=*/true);
+  if (!steps_failed_) {
+    Add(Verdict::kPass, Evidence::kReplySequence,
+        absl::StrCat(replies_checked_, " replies as expected"));
+  }
+  oracle_deadline_ = Clock::now() + target_.config().oracle_wait;
+  for (const Step& step : transcript_.steps) {
+    const auto* expect = std::get_if<ExpectStep>(&step.body);
+    if (expect != nullptr && IsDeferredOutcome(expect->kind) && !harness_error) {
+      CheckDeferred(*expect);
+    }
+  }
+  if ((transcript_.HasTag("malformed") || transcript_.HasTag("dos")) &&
+      !transcript_.HasOutcome(OutcomeKind::kAlive)) {
+    CheckAlive(/*automatic=*/true);
+  }
+  if (!service_down_reported_) {
+    std::optional<std::string> down = run_->ServiceDown();
+    // A watched process may take a moment to exit after dropping the connection: give it
+    // that moment, so the crash is charged to this test and not to the next one.
+    const auto deadline = Clock::now() + kProcessExitWait;
+    while (!down && suspect_crash_ && run_->ServiceDownIsProcessStatus() &&
+           Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      down = run_->ServiceDown();
+    }
+    if (down) {
+      Add(Verdict::kFail,
+          run_->ServiceDownIsProcessStatus() ? Evidence::kProcessStatus : Evidence::kLiveness,
+          *down);
+    }
+  }
+  return finish();
+}
+
+bool TranscriptRunner::CheckRequirements() {
+  for (const std::string& word : transcript_.requirements) {
+    if (capabilities_.present.contains(word)) continue;
+    const auto why = capabilities_.missing.find(word);
+    Add(Verdict::kSkip, Evidence::kHarness,
+        absl::StrCat("requires ", word, ": ",
+                     why == capabilities_.missing.end() ? "not offered" : why->second));
+    return false;
+  }
+  return true;
+}
+
+bool TranscriptRunner::ExpandAll() {
+  payloads_.resize(transcript_.steps.size());
+  for (size_t i = 0; i < transcript_.steps.size(); ++i) {
+    const Step& step = transcript_.steps[i];
+    std::vector<const Template*> templates;
+    std::vector<bool> crlf;
+    if (const auto* send = std::get_if<SendStep>(&step.body)) {
+      templates.push_back(&send->bytes);
+      crlf.push_back(!send->raw);
+    } else if (const auto* pipeline = std::get_if<PipelineStep>(&step.body)) {
+      for (const SendStep& part : pipeline->parts) {
+        templates.push_back(&part.bytes);
+        crlf.push_back(!part.raw);
+      }
+    } else if (const auto* expect = std::get_if<ExpectStep>(&step.body)) {
+      templates.push_back(&expect->argument);
+      crlf.push_back(false);
+    }
+    for (size_t t = 0; t < templates.size(); ++t) {
+      absl::StatusOr<std::string> expanded = Expand(*templates[t], variables_);
+      if (!expanded.ok()) {
+        Add(Verdict::kError, Evidence::kHarness,
+            absl::StrCat(transcript_.path, ":", expanded.status().message()));
+        return false;
+      }
+      if (crlf[t]) expanded->append("\r\n");
+      payloads_[i].push_back(*std::move(expanded));
+    }
+  }
+  return true;
+}
+
+bool TranscriptRunner::Execute(size_t index) {
+  const Step& step = transcript_.steps[index];
+  if (const auto* send = std::get_if<SendStep>(&step.body)) {
+    const std::string& bytes = payloads_[index][0];
+    std::string shown =
+        send->raw ? Shorten(EscapeBytes(bytes)) : Shorten(bytes.substr(0, bytes.size() - 2));
+    const bool ehlo = !send->raw && absl::StartsWithIgnoreCase(AsAbsl(bytes), "EHLO");
+    const bool quit = !send->raw && absl::StartsWithIgnoreCase(AsAbsl(bytes), "QUIT");
+    if (!Send(index, bytes, std::move(shown))) return false;
+    last_sent_ehlo_ = ehlo;
+    quit_sent_ = quit_sent_ || quit;
+    return true;
+  }
+  if (std::holds_alternative<PipelineStep>(step.body)) {
+    std::string bytes;
+    for (const std::string& part : payloads_[index]) bytes.append(part);
+    last_sent_ehlo_ = false;
+    return Send(index, bytes, absl::StrCat("PIPELINE ", Shorten(EscapeBytes(bytes))));
+  }
+  if (const auto* reply = std::get_if<ReplyStep>(&step.body)) return ExpectReply(index, *reply);
+  if (std::holds_alternative<StartTlsStep>(step.body)) return DoStartTls(index);
+  if (const auto* sleep = std::get_if<SleepStep>(&step.body)) {
+    if (target_.simulated_time()) {
+      simulated_ms_ += sleep->duration.count();
+      Record(ExchangeEntry::Direction::kEvent,
+             absl::StrCat("sleep ", sleep->duration.count(), " ms (simulated)"), NowMs());
+    } else {
+      Record(ExchangeEntry::Direction::kEvent,
+             absl::StrCat("sleep ", sleep->duration.count(), " ms"), NowMs());
+      std::this_thread::sleep_for(sleep->duration);
+    }
+    return true;
+  }
+  if (std::holds_alternative<ReconnectStep>(step.body)) return Reconnect(index);
+  const auto& expect = std::get<ExpectStep>(step.body);
+  if (IsDeferredOutcome(expect.kind)) return true;
+  return CheckPositional(index, expect);
+}
+
+bool TranscriptRunner::EnsureConnected(size_t index) {
+  if (connection_ != nullptr) return true;
+  absl::StatusOr<std::unique_ptr<Connection>> connection = run_->Connect();
+  if (!connection.ok()) {
+    steps_failed_ = true;
+    if (std::optional<std::string> down = run_->ServiceDown()) {
+      service_down_reported_ = true;
+      Add(Verdict::kFail,
+          run_->ServiceDownIsProcessStatus() ? Evidence::kProcessStatus : Evidence::kLiveness,
+          absl::StrCat(Where(index), ": cannot connect: ", *down));
+    } else if (connections_ == 0) {
+      Add(Verdict::kError, Evidence::kHarness,
+          absl::StrCat("cannot connect to the target: ", connection.status().message()));
+    } else {
+      suspect_crash_ = true;
+      Add(Verdict::kFail, Evidence::kLiveness,
+          absl::StrCat(Where(index), ": cannot reconnect: ", connection.status().message()));
+    }
+    return false;
+  }
+  connection_ = *std::move(connection);
+  Record(ExchangeEntry::Direction::kEvent, connections_ == 0 ? "connect" : "reconnect", NowMs());
+  ++connections_;
+  awaiting_ = true;  // the banner
+  peer_gone_ = false;
+  announced_close_ = 0;
+  quit_sent_ = false;
+  last_sent_.clear();
+  return true;
+}
+
+bool TranscriptRunner::Send(size_t index, const std::string& bytes, std::string shown) {
+  if (!EnsureConnected(index)) return false;
+  const auto poll =
+      target_.simulated_time() ? std::chrono::milliseconds(0) : std::chrono::milliseconds(5);
+  if (!awaiting_ && !CheckUnsolicited(absl::StrCat("before ", Where(index)), poll)) return false;
+  Record(ExchangeEntry::Direction::kClient, EscapeBytes(bytes), NowMs());
+  const absl::Status sent = connection_->Send(bytes);
+  if (!sent.ok()) {
+    Record(ExchangeEntry::Direction::kEvent, absl::StrCat("send failed: ", sent.message()),
+           NowMs());
+  }
+  awaiting_ = true;
+  last_sent_ = std::move(shown);
+  return true;
+}
+
+}  // namespace smtpgate::conformance

@@ -1,0 +1,86 @@
+// The state of one transcript run: steps (runner.cc), outcome checks and liveness
+// (outcomes.cc). Internal to the conformance library.
+#ifndef SMTPGATE_HARNESS_CONFORMANCE_RUNNER_INTERNAL_H_
+#define SMTPGATE_HARNESS_CONFORMANCE_RUNNER_INTERNAL_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/conformance/runner.h"
+#include "harness/conformance/target.h"
+#include "harness/conformance/transcript.h"
+#include "harness/conformance/verdict.h"
+
+namespace smtpgate::conformance {
+
+class TranscriptRunner {
+ public:
+  TranscriptRunner(const Transcript& transcript, Target& target, const Capabilities& capabilities);
+  TestResult Run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // Steps (runner.cc). Each returns false when the steps must stop.
+  bool CheckRequirements();
+  bool ExpandAll();
+  bool Execute(size_t index);
+  bool Send(size_t index, const std::string& bytes, std::string shown);
+  bool ExpectReply(size_t index, const ReplyStep& step);
+  bool DoStartTls(size_t index);
+  bool Reconnect(size_t index);
+  bool CheckPositional(size_t index, const ExpectStep& expect);
+  bool EnsureConnected(size_t index);
+  // A reply that arrived although every expected one was read → FAIL (false).
+  bool CheckUnsolicited(std::string_view before, std::chrono::milliseconds wait);
+  void EndConnection(bool check_extra);
+  ReadResult ReadNext(std::chrono::milliseconds timeout, bool poll);
+  bool CheckEhloRequirements(const Reply& reply);
+
+  // Outcomes and liveness (outcomes.cc).
+  void CheckDeferred(const ExpectStep& expect);
+  void CheckOracle(const ExpectStep& expect);
+  void CheckAlive(bool automatic);
+  absl::StatusOr<std::vector<OracleMessage>> OracleMessages(
+      const std::function<bool(const OracleMessage&)>& done);
+
+  // Reporting.
+  void Add(Verdict verdict, Evidence evidence, std::string reason);
+  void Record(ExchangeEntry::Direction direction, std::string data, int64_t elapsed_ms);
+  int64_t NowMs() const;
+  std::string Where(size_t index) const;  // "line 12"
+  std::chrono::milliseconds ReplyTimeout() const;
+
+  const Transcript& transcript_;
+  Target& target_;
+  const Capabilities& capabilities_;
+  TestResult result_;
+  Variables variables_;
+  std::unique_ptr<TargetRun> run_;
+  std::unique_ptr<Connection> connection_;
+  std::vector<std::vector<std::string>> payloads_;  // per step: expanded send parts / argument
+  std::vector<std::optional<ReadResult>> replies_;  // per S: step: what it read
+  Clock::time_point start_;
+  Clock::time_point oracle_deadline_;
+  int64_t simulated_ms_ = 0;
+  int connections_ = 0;
+  bool awaiting_ = false;    // a reply may still be owed (banner, or after a send)
+  bool peer_gone_ = false;   // this connection was closed or reset by the server
+  int announced_close_ = 0;  // 221 or 421 received on this connection
+  bool quit_sent_ = false;
+  bool last_sent_ehlo_ = false;  // the last send was a C: EHLO line
+  bool ehlo_checked_ = false;
+  bool steps_failed_ = false;
+  bool service_down_reported_ = false;
+  bool suspect_crash_ = false;  // a dropped connection or failed liveness: wait for the process
+  int replies_checked_ = 0;
+  std::string last_sent_;  // for reasons: the last command line (or chunk) sent
+};
+
+}  // namespace smtpgate::conformance
+
+#endif  // SMTPGATE_HARNESS_CONFORMANCE_RUNNER_INTERNAL_H_

@@ -1,0 +1,309 @@
+// The reading side of a transcript run: S: steps, desynchronisation checks, STARTTLS,
+// RECONNECT and the positional outcomes (delay, same-reply-as).
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "harness/conformance/runner_internal.h"
+#include "harness/conformance/step_parser.h"
+#include "harness/core/smtp_status.h"
+
+namespace smtpgate::conformance {
+namespace {
+
+std::string ReplyText(const Reply& reply) {
+  std::string text = EscapeBytes(reply.Summary());
+  if (text.size() > 120) text = absl::StrCat(text.substr(0, 120), "...");
+  return absl::StrCat("'", text, "'");
+}
+
+std::string Shown(const ReadResult& read) {
+  switch (read.kind) {
+    case ReadResult::Kind::kReply:
+      return ReplyText(read.reply);
+    case ReadResult::Kind::kClosed:
+      return "close";
+    case ReadResult::Kind::kReset:
+      return "reset";
+    case ReadResult::Kind::kTimeout:
+      return "no reply";
+    case ReadResult::Kind::kMalformed:
+      return "malformed reply";
+  }
+  return "?";
+}
+
+bool CloseOnly(const ReplyPattern& pattern) {
+  for (const CodeAlternative& alternative : pattern.alternatives) {
+    if (alternative.kind != CodeAlternative::Kind::kClose) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void TranscriptRunner::Add(Verdict verdict, Evidence evidence, std::string reason) {
+  result_.findings.push_back(Finding{verdict, evidence, std::move(reason)});
+}
+
+void TranscriptRunner::Record(ExchangeEntry::Direction direction, std::string data,
+                              int64_t elapsed_ms) {
+  result_.exchange.push_back(ExchangeEntry{direction, std::move(data), elapsed_ms});
+}
+
+int64_t TranscriptRunner::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count() +
+         simulated_ms_;
+}
+
+std::string TranscriptRunner::Where(size_t index) const {
+  return absl::StrCat("line ", transcript_.steps[index].location.line);
+}
+
+std::chrono::milliseconds TranscriptRunner::ReplyTimeout() const {
+  return target_.config().reply_timeout;
+}
+
+ReadResult TranscriptRunner::ReadNext(std::chrono::milliseconds timeout, bool poll) {
+  const bool was_gone = peer_gone_;
+  ReadResult read = connection_->Read(timeout);
+  if (target_.simulated_time()) simulated_ms_ += read.elapsed.count();
+  switch (read.kind) {
+    case ReadResult::Kind::kReply:
+      Record(ExchangeEntry::Direction::kServer, EscapeBytes(FormatReply(read.reply)),
+             read.elapsed.count());
+      if (read.reply.code == 221 || read.reply.code == 421) announced_close_ = read.reply.code;
+      break;
+    case ReadResult::Kind::kClosed:
+    case ReadResult::Kind::kReset:
+      peer_gone_ = true;
+      if (!was_gone) {
+        Record(ExchangeEntry::Direction::kEvent,
+               read.detail.empty()
+                   ? (read.kind == ReadResult::Kind::kClosed ? "connection closed by server"
+                                                             : "connection reset")
+                   : read.detail,
+               NowMs());
+      }
+      break;
+    case ReadResult::Kind::kTimeout:
+      if (!poll) {
+        Record(ExchangeEntry::Direction::kEvent,
+               absl::StrCat("no reply within ", timeout.count(), " ms"), NowMs());
+      }
+      break;
+    case ReadResult::Kind::kMalformed:
+      Record(ExchangeEntry::Direction::kEvent, absl::StrCat("malformed reply: ", read.detail),
+             NowMs());
+      break;
+  }
+  return read;
+}
+
+bool TranscriptRunner::CheckUnsolicited(std::string_view before, std::chrono::milliseconds wait) {
+  if (connection_ == nullptr || peer_gone_) return true;
+  const ReadResult read = ReadNext(wait, /*poll=*/true);
+  if (read.kind == ReadResult::Kind::kReply) {
+    if (read.reply.code == 421) return true;  // a server may announce its close at any time
+    steps_failed_ = true;
+    Add(Verdict::kFail, Evidence::kReplySequence,
+        absl::StrCat("stream desynchronised: unexpected reply ", ReplyText(read.reply), " ",
+                     AsAbsl(before), " (every expected reply had been read)"));
+    return false;
+  }
+  if (read.kind == ReadResult::Kind::kMalformed) {
+    steps_failed_ = true;
+    Add(Verdict::kFail, Evidence::kReplySequence,
+        absl::StrCat("stream desynchronised: unexpected bytes ", AsAbsl(before), ": ",
+                     read.detail));
+    return false;
+  }
+  return true;
+}
+
+void TranscriptRunner::EndConnection(bool check_extra) {
+  if (connection_ == nullptr) return;
+  if (check_extra && !awaiting_ && !steps_failed_) {
+    CheckUnsolicited("after the last expected reply", target_.config().grace);
+  }
+  connection_->Close();
+  connection_.reset();
+}
+
+bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
+  const bool banner = connection_ == nullptr || last_sent_.empty();
+  if (!EnsureConnected(index)) return false;
+  const ReadResult read = ReadNext(ReplyTimeout(), /*poll=*/false);
+  replies_[index] = read;
+  awaiting_ = false;
+  const std::string to =
+      banner ? std::string("as the banner") : absl::StrCat("to '", last_sent_, "'");
+  const std::string expected = absl::StrCat(Where(index), " expected ", step.pattern.text);
+  auto fail = [&](std::string reason) {
+    steps_failed_ = true;
+    Add(Verdict::kFail, Evidence::kReplySequence, std::move(reason));
+    return false;
+  };
+  switch (read.kind) {
+    case ReadResult::Kind::kReply:
+      if (step.pattern.Matches(read.reply)) {
+        ++replies_checked_;
+        if (last_sent_ehlo_ && !ehlo_checked_ && read.reply.code == 250) {
+          return CheckEhloRequirements(read.reply);
+        }
+        return true;
+      }
+      if (step.warn && step.warn->Matches(read.reply)) {
+        ++replies_checked_;
+        Add(Verdict::kWarn, Evidence::kReplySequence,
+            absl::StrCat(expected, " ", to, ", got ", ReplyText(read.reply),
+                         " (matches the warn pattern ", step.warn->text, ")"));
+        return true;
+      }
+      if (CloseOnly(step.pattern)) {
+        return fail(absl::StrCat("stream desynchronised: ", expected,
+                                 " (the server closing the connection), got ",
+                                 ReplyText(read.reply)));
+      }
+      return fail(absl::StrCat(expected, " ", to, ", got ", ReplyText(read.reply)));
+    case ReadResult::Kind::kClosed:
+    case ReadResult::Kind::kReset: {
+      if (step.pattern.AcceptsClose()) {
+        ++replies_checked_;
+        return true;
+      }
+      if (step.warn && step.warn->AcceptsClose()) {
+        Add(Verdict::kWarn, Evidence::kReplySequence,
+            absl::StrCat(expected, " ", to, ", got ", Shown(read), " (matches the warn pattern ",
+                         step.warn->text, ")"));
+        return true;
+      }
+      const char* how = read.kind == ReadResult::Kind::kReset ? "reset" : "closed";
+      if (announced_close_ != 0 || quit_sent_) {
+        return fail(absl::StrCat(
+            expected, ", but the server had closed the connection (",
+            announced_close_ != 0 ? absl::StrCat("after its ", announced_close_) : "after QUIT",
+            ")"));
+      }
+      suspect_crash_ = true;
+      return fail(absl::StrCat("connection dropped without a reply ", to, " (connection ", how,
+                               "; ", expected, ")"));
+    }
+    case ReadResult::Kind::kTimeout:
+      if (CloseOnly(step.pattern)) {
+        return fail(absl::StrCat(expected,
+                                 " (the server closing the connection); the connection "
+                                 "stayed open for ",
+                                 ReplyTimeout().count(), " ms"));
+      }
+      return fail(absl::StrCat("stream desynchronised: no reply within ", ReplyTimeout().count(),
+                               " ms ", to, " (", expected, ")"));
+    case ReadResult::Kind::kMalformed:
+      return fail(absl::StrCat(expected, " ", to, ", got a malformed reply: ", read.detail));
+  }
+  return true;
+}
+
+bool TranscriptRunner::CheckEhloRequirements(const Reply& reply) {
+  ehlo_checked_ = true;
+  const NameSet words = EhloCapabilities(reply);
+  for (const std::string& word : transcript_.requirements) {
+    if (!IsEhloCapability(word) || words.contains(word)) continue;
+    if (target_.config().capabilities.contains(word)) continue;  // the target file decides
+    Add(Verdict::kSkip, Evidence::kReplySequence,
+        absl::StrCat("requires ", word, ": not in the EHLO reply of this connection"));
+    return false;
+  }
+  return true;
+}
+
+bool TranscriptRunner::DoStartTls(size_t index) {
+  if (!target_.tls_possible() || target_.config().tls != TlsMode::kStartTls) {
+    Add(Verdict::kSkip, Evidence::kHarness,
+        absl::StrCat(Where(index), ": STARTTLS is not used with this target (tls = ",
+                     AsAbsl(TlsModeName(target_.config().tls)), ")"));
+    return false;
+  }
+  if (!EnsureConnected(index)) return false;
+  const auto poll =
+      target_.simulated_time() ? std::chrono::milliseconds(0) : std::chrono::milliseconds(5);
+  if (!CheckUnsolicited(absl::StrCat("before the TLS handshake (", Where(index), ")"), poll)) {
+    return false;
+  }
+  const absl::Status tls = connection_->StartTls();
+  if (!tls.ok()) {
+    steps_failed_ = true;
+    Add(Verdict::kError, Evidence::kHarness,
+        absl::StrCat(Where(index), ": TLS handshake failed: ", tls.message()));
+    return false;
+  }
+  Record(ExchangeEntry::Direction::kEvent,
+         target_.simulated_time() ? "TLS established (simulated)" : "TLS established", NowMs());
+  if (const size_t discarded = connection_->plaintext_discarded(); discarded > 0) {
+    steps_failed_ = true;
+    Add(Verdict::kFail, Evidence::kReplySequence,
+        absl::StrCat("stream desynchronised: ", discarded,
+                     " octets of plaintext arrived after the 220 to STARTTLS, before the TLS "
+                     "handshake (",
+                     Where(index), ")"));
+    return false;
+  }
+  awaiting_ = false;
+  last_sent_ehlo_ = false;
+  return true;
+}
+
+bool TranscriptRunner::Reconnect(size_t index) {
+  EndConnection(/*check_extra=*/true);
+  if (steps_failed_) return false;
+  last_sent_ehlo_ = false;
+  return EnsureConnected(index);
+}
+
+bool TranscriptRunner::CheckPositional(size_t index, const ExpectStep& expect) {
+  const std::optional<ReadResult>& read = replies_[expect.reply_step_index];
+  if (!read) return true;
+  const Verdict failed = expect.level == FailLevel::kWarn ? Verdict::kWarn : Verdict::kFail;
+  const std::string where = Where(index);
+  if (expect.kind == OutcomeKind::kSameReplyAs) {
+    const std::optional<ReadResult>& other = replies_[expect.label_step_index];
+    if (!other) return true;
+    const bool same =
+        read->kind == other->kind &&
+        (read->kind != ReadResult::Kind::kReply ||
+         (read->reply.code == other->reply.code && read->reply.enhanced == other->reply.enhanced));
+    if (same) {
+      Add(Verdict::kPass, Evidence::kReplySequence,
+          absl::StrCat("same reply as [", expect.label, "]"));
+    } else {
+      Add(failed, Evidence::kReplySequence,
+          absl::StrCat(where, ": got ", Shown(*read), ", but [", expect.label, "] got ",
+                       Shown(*other), ": the server tells the two apart (directory harvest)"));
+    }
+    return true;
+  }
+  const std::optional<std::chrono::milliseconds> limit = ParseDuration(payloads_[index][0], false);
+  if (!limit) {
+    Add(Verdict::kError, Evidence::kHarness,
+        absl::StrCat(where, ": expected a duration like 2s, got '", payloads_[index][0], "'"));
+    return false;
+  }
+  const bool at_least = expect.kind == OutcomeKind::kDelayAtLeast;
+  const std::string want = absl::StrCat(at_least ? "delay>=" : "delay<", limit->count(), " ms");
+  if (read->kind != ReadResult::Kind::kReply) {
+    Add(failed, Evidence::kReplySequence,
+        absl::StrCat(where, ": ", want, ", but there was no reply to time (", Shown(*read), ")"));
+    return true;
+  }
+  const bool ok = at_least ? read->elapsed >= *limit : read->elapsed < *limit;
+  if (ok) {
+    Add(Verdict::kPass, Evidence::kReplySequence,
+        absl::StrCat("reply after ", read->elapsed.count(), " ms (", want, ")"));
+  } else {
+    Add(failed, Evidence::kReplySequence,
+        absl::StrCat(where, ": reply ", ReplyText(read->reply), " came after ",
+                     read->elapsed.count(), " ms, expected ", want));
+  }
+  return true;
+}
+
+}  // namespace smtpgate::conformance

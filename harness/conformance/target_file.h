@@ -1,0 +1,64 @@
+// Target files (conformance/targets/*.toml): how to reach a server under test, the values of
+// the transcript variables, timeouts, and where the delivery oracle is. See
+// docs/transcripts.md, "Target files".
+#ifndef SMTPGATE_HARNESS_CONFORMANCE_TARGET_FILE_H_
+#define SMTPGATE_HARNESS_CONFORMANCE_TARGET_FILE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "harness/conformance/template.h"
+
+namespace smtpgate::conformance {
+
+enum class TlsMode { kNone, kStartTls, kImplicit };
+std::string_view TlsModeName(TlsMode mode);
+
+struct OracleConfig {
+  // Start a sink in the runner, listening on `sink` ("127.0.0.1:2526"), or on a free port
+  // when `sink` is empty (then only useful with --server-cmd and its {sink} placeholder).
+  bool start_sink = false;
+  std::string sink;
+  // Read the record file of a sink run elsewhere (`smtpgate sink --record FILE`).
+  std::string sink_record;
+  // The target also hands local mail to the oracle (so it sees every message).
+  bool sees_local = false;
+};
+
+struct TargetConfig {
+  std::string file;  // where it was loaded from (empty for built-in defaults)
+  std::string host = "127.0.0.1";
+  uint16_t port = 25;
+  TlsMode tls = TlsMode::kStartTls;
+  // Every standard variable (variables.h) plus the file's [variables].
+  Variables variables;
+  int tarpit_seconds = 0;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds reply_timeout{10000};
+  // How long the oracle is given for relayed mail to arrive (relays may deliver after the
+  // session): not-relayed waits this long before passing.
+  std::chrono::milliseconds oracle_wait{2000};
+  // At the end of a connection whose last step read a reply: how long to wait for a reply
+  // nobody asked for (a desynchronised stream).
+  std::chrono::milliseconds grace{200};
+  OracleConfig oracle;
+  // [capabilities] overrides: a @requires word → present (true) or absent (false),
+  // instead of what the EHLO probe found.
+  std::map<std::string, bool, std::less<>> capabilities;
+};
+
+// The reference server's demo configuration at host:port (bare --target HOST:PORT).
+TargetConfig DemoTarget(std::string host, uint16_t port);
+
+// Parses a target file's text. Errors: InvalidArgument "FILE:LINE:COLUMN: ..." naming the
+// key (unknown keys, wrong types and bad values are all errors).
+absl::StatusOr<TargetConfig> ParseTargetFile(std::string_view text, std::string_view path);
+absl::StatusOr<TargetConfig> LoadTargetFile(const std::string& path);
+
+}  // namespace smtpgate::conformance
+
+#endif  // SMTPGATE_HARNESS_CONFORMANCE_TARGET_FILE_H_

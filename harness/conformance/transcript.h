@@ -1,0 +1,110 @@
+// A parsed conformance transcript (.smtp file): metadata, steps and outcome checks.
+// The language is documented in docs/transcripts.md; transcript_parser.cc builds these.
+#ifndef SMTPGATE_HARNESS_CONFORMANCE_TRANSCRIPT_H_
+#define SMTPGATE_HARNESS_CONFORMANCE_TRANSCRIPT_H_
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "harness/conformance/reply_pattern.h"
+#include "harness/conformance/template.h"
+
+namespace smtpgate::conformance {
+
+enum class Severity { kCritical, kHigh, kMedium, kLow, kInfo };
+inline constexpr Severity kAllSeverities[] = {Severity::kCritical, Severity::kHigh,
+                                              Severity::kMedium, Severity::kLow, Severity::kInfo};
+std::string_view SeverityName(Severity severity);
+std::optional<Severity> ParseSeverity(std::string_view name);
+
+struct SourceLocation {
+  int line = 0;
+  int column = 0;
+};
+
+// C: (text + CRLF) or C!: (raw bytes). `bytes` holds the expression already unescaped;
+// the CRLF of C: is added by the runner.
+struct SendStep {
+  Template bytes;
+  bool raw = false;
+};
+
+struct PipelineStep {
+  std::vector<SendStep> parts;
+};
+
+struct ReplyStep {
+  ReplyPattern pattern;
+  std::optional<ReplyPattern> warn;  // matching this instead gives WARN and continues
+  std::string label;                 // S[label]: (empty when none)
+};
+
+struct StartTlsStep {};
+struct SleepStep {
+  std::chrono::milliseconds duration{0};
+};
+struct ReconnectStep {};
+
+enum class OutcomeKind {
+  kNotRelayed,
+  kRelayed,
+  kDeliveredLocal,
+  kNoMessage,
+  kOneMessage,
+  kNoMessageFrom,    // argument: the address
+  kMessageContains,  // argument: the bytes
+  kMessageLacks,     // argument: the bytes
+  kAlive,
+  kDelayAtLeast,  // argument: the duration (number + unit; may hold variables)
+  kDelayBelow,
+  kSameReplyAs,  // label
+};
+std::string_view OutcomeName(OutcomeKind kind);
+// Checked after the transcript's steps (oracle and liveness) rather than where written.
+bool IsDeferredOutcome(OutcomeKind kind);
+
+// What a failed outcome gives.
+enum class FailLevel { kFail, kWarn };
+
+struct ExpectStep {
+  OutcomeKind kind = OutcomeKind::kAlive;
+  Template argument;          // address, bytes or duration text
+  std::string label;          // same-reply-as
+  int label_step_index = -1;  // same-reply-as: index (in steps) of the labelled S: step
+  int reply_step_index = -1;  // delay / same-reply-as: index (in steps) of the S: step checked
+  FailLevel level = FailLevel::kFail;
+  std::string text;  // the line as written after EXPECT, for reports
+};
+
+struct Step {
+  SourceLocation location;
+  std::variant<SendStep, PipelineStep, ReplyStep, StartTlsStep, SleepStep, ReconnectStep,
+               ExpectStep>
+      body;
+  std::string text;  // the source line (trimmed), for reports
+};
+
+struct Transcript {
+  std::string path;  // as given to the parser
+  std::string name;
+  std::string title;
+  std::string source;
+  Severity severity = Severity::kMedium;
+  std::vector<std::string> tags;          // @tags, then directory tags (see suite.h)
+  std::vector<std::string> requirements;  // @requires
+  std::vector<Step> steps;
+
+  bool HasTag(std::string_view tag) const;
+  bool HasOutcome(OutcomeKind kind) const;
+  // Every ${...} use, for validation against a target's variable set.
+  std::vector<const Expression*> Expressions() const;
+};
+
+}  // namespace smtpgate::conformance
+
+#endif  // SMTPGATE_HARNESS_CONFORMANCE_TRANSCRIPT_H_

@@ -1,0 +1,279 @@
+#include "harness/conformance/transcript_parser.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "harness/conformance/step_parser.h"
+#include "harness/core/smtp_status.h"
+
+namespace smtpgate::conformance {
+namespace {
+
+constexpr std::string_view kMetadataKeys[] = {"name",     "title", "source",
+                                              "severity", "tags",  "requires"};
+
+bool IsNameChar(char c) {
+  return std::islower(static_cast<unsigned char>(c)) ||
+         std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+}
+
+bool IsName(std::string_view text) {
+  if (text.empty() || text[0] == '.' || text[0] == '_' || text[0] == '-') return false;
+  for (const char c : text) {
+    if (!IsNameChar(c)) return false;
+  }
+  return true;
+}
+
+class Parser {
+ public:
+  Parser(std::string_view path, const NameSet& variables) : path_(path), variables_(variables) {
+    transcript_.path = std::string(path);
+  }
+
+  absl::StatusOr<Transcript> Run(std::string_view text) {
+    int number = 0;
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string_view::npos) end = text.size();
+      std::string_view line = text.substr(start, end - start);
+      ++number;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!Line(number, line)) return Error();
+      if (end == text.size()) break;
+      start = end + 1;
+    }
+    if (!Finish(number)) return Error();
+    return std::move(transcript_);
+  }
+
+ private:
+  absl::Status Error() const {
+    return absl::InvalidArgumentError(
+        absl::StrCat(AsAbsl(path_), ":", error_line_, ":", error_.column, ": ", error_.message));
+  }
+
+  bool Fail(int line, int column, std::string message) {
+    error_line_ = line;
+    error_ = ParseError{column, std::move(message)};
+    return false;
+  }
+
+  bool Line(int number, std::string_view raw) {
+    size_t indent = 0;
+    while (indent < raw.size() && (raw[indent] == ' ' || raw[indent] == '\t')) ++indent;
+    std::string_view content = raw.substr(indent);
+    while (!content.empty() && (content.back() == ' ' || content.back() == '\t')) {
+      content.remove_suffix(1);
+    }
+    if (content.empty() || content[0] == '#') return true;
+    const int column = static_cast<int>(indent) + 1;
+    StepParser steps(number, column, content);
+    if (pipeline_) return PipelineLine(number, column, content, steps);
+    if (content[0] == '@') return Metadata(number, column, content);
+    if (content == "PIPELINE") {
+      pipeline_.emplace();
+      pipeline_location_ = SourceLocation{number, column};
+      return true;
+    }
+    if (content == "END") return Fail(number, column, "END without a PIPELINE before it");
+    Step step;
+    step.location = SourceLocation{number, column};
+    step.text = std::string(content);
+    std::optional<ParseError> error = steps.Parse(step, context_);
+    if (error) return Fail(number, error->column, std::move(error->message));
+    if (const auto* reply = std::get_if<ReplyStep>(&step.body)) {
+      context_.last_reply_step = static_cast<int>(transcript_.steps.size());
+      if (!reply->label.empty()) {
+        context_.labels[reply->label] = context_.last_reply_step;
+      }
+    }
+    transcript_.steps.push_back(std::move(step));
+    return true;
+  }
+
+  bool PipelineLine(int number, int column, std::string_view content, StepParser& steps) {
+    if (content == "END") {
+      if (pipeline_->parts.empty()) {
+        return Fail(number, column,
+                    "expected at least one C: or C!: line in the PIPELINE block before END");
+      }
+      Step step;
+      step.location = pipeline_location_;
+      step.text = "PIPELINE";
+      step.body = *std::exchange(pipeline_, std::nullopt);
+      transcript_.steps.push_back(std::move(step));
+      return true;
+    }
+    std::optional<SendStep> send;
+    std::optional<ParseError> error = steps.ParseSend(send);
+    if (error) return Fail(number, error->column, std::move(error->message));
+    if (!send) {
+      return Fail(number, column,
+                  absl::StrCat("expected C:, C!: or END inside PIPELINE, got '",
+                               AsAbsl(content.substr(0, 20)), "'"));
+    }
+    pipeline_->parts.push_back(std::move(*send));
+    return true;
+  }
+
+  bool Metadata(int number, int column, std::string_view content) {
+    size_t key_end = 1;
+    while (key_end < content.size() && content[key_end] != ' ' && content[key_end] != '\t') {
+      ++key_end;
+    }
+    const std::string key(content.substr(1, key_end - 1));
+    bool known = false;
+    for (std::string_view k : kMetadataKeys) known = known || k == key;
+    if (!known) {
+      return Fail(number, column,
+                  absl::StrCat("expected a metadata key (@name, @title, @source, @severity, "
+                               "@tags or @requires), got '@",
+                               key, "'"));
+    }
+    if (!transcript_.steps.empty() || pipeline_) {
+      return Fail(
+          number, column,
+          absl::StrCat("expected metadata before the first step, got '@", key, "' after a step"));
+    }
+    if (const auto seen = seen_keys_.find(key); seen != seen_keys_.end()) {
+      return Fail(number, column,
+                  absl::StrCat("expected @", key, " once, got it again (first at line ",
+                               seen->second, ")"));
+    }
+    seen_keys_[key] = number;
+    size_t value_start = key_end;
+    while (value_start < content.size() &&
+           (content[value_start] == ' ' || content[value_start] == '\t')) {
+      ++value_start;
+    }
+    const std::string_view value = content.substr(value_start);
+    const int value_column = column + static_cast<int>(value_start);
+    if (value.empty()) {
+      return Fail(number, value_column, absl::StrCat("expected a value after @", key));
+    }
+    if (key == "name") {
+      if (!IsName(value)) {
+        return Fail(number, value_column,
+                    absl::StrCat("expected a name of a-z 0-9 . _ - (starting with a letter or "
+                                 "digit), got '",
+                                 AsAbsl(value), "'"));
+      }
+      transcript_.name = std::string(value);
+    } else if (key == "title") {
+      transcript_.title = std::string(value);
+    } else if (key == "source") {
+      transcript_.source = std::string(value);
+    } else if (key == "severity") {
+      const std::optional<Severity> severity = ParseSeverity(value);
+      if (!severity) {
+        return Fail(number, value_column,
+                    absl::StrCat("expected a severity (critical, high, medium, low or info), "
+                                 "got '",
+                                 AsAbsl(value), "'"));
+      }
+      transcript_.severity = *severity;
+    } else {
+      return Words(number, value_column, key, value);
+    }
+    return true;
+  }
+
+  // @tags and @requires.
+  bool Words(int number, int column, std::string_view key, std::string_view value) {
+    size_t pos = 0;
+    while (pos < value.size()) {
+      while (pos < value.size() && (value[pos] == ' ' || value[pos] == '\t')) ++pos;
+      size_t end = pos;
+      while (end < value.size() && value[end] != ' ' && value[end] != '\t') ++end;
+      if (end == pos) break;
+      const std::string word(value.substr(pos, end - pos));
+      const int word_column = column + static_cast<int>(pos);
+      if (key == "tags") {
+        if (!IsName(word)) {
+          return Fail(number, word_column,
+                      absl::StrCat("expected a tag of a-z 0-9 . _ -, got '", word, "'"));
+        }
+        transcript_.tags.push_back(word);
+      } else {
+        if (!KnownRequirements().contains(word)) {
+          return Fail(
+              number, word_column,
+              absl::StrCat("expected a requirement (", absl::StrJoin(KnownRequirements(), ", "),
+                           "), got '", word, "'"));
+        }
+        transcript_.requirements.push_back(word);
+      }
+      pos = end;
+    }
+    return true;
+  }
+
+  bool Finish(int last_line) {
+    if (pipeline_) {
+      return Fail(pipeline_location_.line, pipeline_location_.column,
+                  "expected END to close this PIPELINE block, got the end of the file");
+    }
+    for (std::string_view key : {"name", "title", "source", "severity"}) {
+      if (!seen_keys_.contains(key)) {
+        return Fail(
+            1, 1, absl::StrCat("expected the required metadata line @", AsAbsl(key), ", got none"));
+      }
+    }
+    if (transcript_.steps.empty()) {
+      return Fail(std::max(last_line, 1), 1, "expected at least one step (C:, S:, ...), got none");
+    }
+    for (const Expression* expression : transcript_.Expressions()) {
+      if (expression->helper || variables_.contains(expression->name)) continue;
+      return Fail(expression->line, expression->column,
+                  absl::StrCat("unknown variable '${", expression->name,
+                               "}'; known: ", absl::StrJoin(variables_, ", ")));
+    }
+    return true;
+  }
+
+  std::string_view path_;
+  const NameSet& variables_;
+  Transcript transcript_;
+  std::map<std::string, int, std::less<>> seen_keys_;
+  std::optional<PipelineStep> pipeline_;
+  SourceLocation pipeline_location_;
+  StepContext context_;
+  int error_line_ = 0;
+  ParseError error_;
+};
+
+}  // namespace
+
+const NameSet& KnownRequirements() {
+  static const auto* const names = new NameSet{
+      "auth",       "auth-plain", "auth-login", "starttls",     "chunking",
+      "binarymime", "pipelining", "smtputf8",   "8bitmime",     "size",
+      "dsn",        "tarpit",     "oracle",     "local-oracle", "enhancedstatuscodes",
+  };
+  return *names;
+}
+
+absl::StatusOr<Transcript> ParseTranscript(std::string_view text, std::string_view path,
+                                           const NameSet& variables) {
+  Parser parser(path, variables);
+  return parser.Run(text);
+}
+
+absl::StatusOr<Transcript> LoadTranscript(const std::string& path, const NameSet& variables) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read transcript ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseTranscript(text.str(), path, variables);
+}
+
+}  // namespace smtpgate::conformance

@@ -1,0 +1,233 @@
+// The mutation check of the conformance catalogue itself (conformance/**.smtp): the whole
+// catalogue runs in-process against the embedded reference server in every emulation
+// profile, and the verdicts must be exactly those listed in
+// conformance/expectations/embedded.toml:
+//   - secure: no FAIL and no ERROR (WARN/SKIP only where listed);
+//   - each flawed profile: the FAIL set is exactly the listed one, every FAIL has severity
+//     critical or high, no ERROR, and everything else passes as in secure.
+// A transcript that stops detecting its flaw, or starts failing where it should not, shows
+// up here. The source tree is found through SMTPGATE_SOURCE_DIR (set by ctest).
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "harness/conformance/embedded_target.h"
+#include "harness/conformance/parallel_runner.h"
+#include "harness/conformance/runner.h"
+#include "harness/conformance/suite.h"
+#include "harness/conformance/variables.h"
+#include "harness/conformance/verdict.h"
+#include "harness/core/profile.h"
+#include "toml++/toml.h"
+
+namespace smtpgate::conformance {
+namespace {
+
+using NameList = std::set<std::string>;
+
+struct ProfileExpectation {
+  NameList fail;
+  NameList warn;
+  NameList skip;
+};
+
+std::string SourceDir() {
+  const char* dir = std::getenv("SMTPGATE_SOURCE_DIR");
+  return dir == nullptr ? std::string() : std::string(dir);
+}
+
+// A list of @name strings under `table.key` (absent: empty).
+NameList Names(const toml::table& table, std::string_view key, std::string* error) {
+  NameList names;
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return names;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    *error = std::string(key) + " is not an array";
+    return names;
+  }
+  for (const toml::node& element : *array) {
+    const std::optional<std::string> name = element.value<std::string>();
+    if (!name) {
+      *error = std::string(key) + " holds a non-string";
+      continue;
+    }
+    if (!names.insert(*name).second) *error = std::string(key) + " lists " + *name + " twice";
+  }
+  return names;
+}
+
+std::map<std::string, ProfileExpectation> LoadExpectations(const std::string& path,
+                                                           std::string* error) {
+  std::map<std::string, ProfileExpectation> out;
+  toml::table doc;
+#if TOML_EXCEPTIONS
+  try {
+    doc = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    *error = path + ": " + std::string(e.description());
+    return out;
+  }
+#else
+  toml::parse_result parsed = toml::parse_file(path);
+  if (!parsed) {
+    *error = path + ": " + std::string(parsed.error().description());
+    return out;
+  }
+  doc = std::move(parsed).table();
+#endif
+  for (auto&& [key, node] : doc) {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      *error = std::string(key.str()) + " is not a table";
+      continue;
+    }
+    ProfileExpectation& e = out[std::string(key.str())];
+    e.fail = Names(*table, "fail", error);
+    e.warn = Names(*table, "warn", error);
+    e.skip = Names(*table, "skip", error);
+  }
+  return out;
+}
+
+std::string Describe(const TestResult& result) {
+  return result.name + " [" + std::string(VerdictName(result.verdict)) + ", " +
+         std::string(SeverityName(result.severity)) + "]: " + result.reason;
+}
+
+class ConformanceCatalogueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    source_ = SourceDir();
+    if (source_.empty()) GTEST_SKIP() << "SMTPGATE_SOURCE_DIR not set";
+    std::string error;
+    expectations_ = LoadExpectations(source_ + "/conformance/expectations/embedded.toml", &error);
+    ASSERT_EQ(error, "") << "conformance/expectations/embedded.toml";
+  }
+
+  // Runs the whole catalogue against the embedded server in `profile`.
+  std::vector<TestResult> RunCatalogue(Profile profile, std::chrono::milliseconds* elapsed) {
+    const auto start = std::chrono::steady_clock::now();
+    EmbeddedTarget target(profile);
+    const Suite suite =
+        LoadSuite({source_ + "/conformance"}, UsableNames(target.config().variables));
+    EXPECT_THAT(suite.errors, ::testing::IsEmpty());
+    std::vector<const SuiteEntry*> entries;
+    for (const SuiteEntry& entry : suite.entries) entries.push_back(&entry);
+    for (const SuiteEntry& entry : suite.entries) names_.insert(entry.transcript.name);
+    absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(target);
+    EXPECT_TRUE(capabilities.ok()) << capabilities.status();
+    if (!capabilities.ok()) return {};
+    std::vector<TestResult> results =
+        RunAll(entries, target, *capabilities, /*jobs=*/2, [](const TestResult&) {});
+    *elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    return results;
+  }
+
+  void CheckProfile(Profile profile) {
+    const std::string name(ProfileName(profile));
+    ASSERT_TRUE(expectations_.contains(name)) << "no [" << name << "] in embedded.toml";
+    const ProfileExpectation& expected = expectations_.at(name);
+    std::chrono::milliseconds elapsed{0};
+    const std::vector<TestResult> results = RunCatalogue(profile, &elapsed);
+    ASSERT_FALSE(results.empty());
+    std::cout << "[ catalogue ] profile " << name << ": " << results.size() << " transcripts in "
+              << elapsed.count() << " ms\n";
+
+    // Every name the expectations list exists (a renamed transcript must not hide).
+    for (const NameList* list : {&expected.fail, &expected.warn, &expected.skip}) {
+      for (const std::string& listed : *list) {
+        EXPECT_TRUE(names_.contains(listed))
+            << "[" << name << "] lists " << listed << ", which is no transcript";
+      }
+    }
+
+    NameList fail, warn, skip;
+    for (const TestResult& result : results) {
+      switch (result.verdict) {
+        case Verdict::kPass:
+          break;
+        case Verdict::kFail:
+          fail.insert(result.name);
+          EXPECT_TRUE(result.severity == Severity::kCritical || result.severity == Severity::kHigh)
+              << "profile " << name << ": a FAIL below severity high: " << Describe(result);
+          if (!expected.fail.contains(result.name)) {
+            ADD_FAILURE() << "profile " << name << ": unexpected FAIL " << Describe(result);
+          }
+          break;
+        case Verdict::kWarn:
+          warn.insert(result.name);
+          if (!expected.warn.contains(result.name)) {
+            ADD_FAILURE() << "profile " << name << ": unexpected WARN " << Describe(result);
+          }
+          break;
+        case Verdict::kSkip:
+          skip.insert(result.name);
+          if (!expected.skip.contains(result.name)) {
+            ADD_FAILURE() << "profile " << name << ": unexpected SKIP " << Describe(result);
+          }
+          break;
+        case Verdict::kError:
+          ADD_FAILURE() << "profile " << name << ": ERROR " << Describe(result);
+          break;
+      }
+    }
+    for (const std::string& missing : expected.fail) {
+      EXPECT_TRUE(fail.contains(missing)) << "profile " << name << ": " << missing
+                                          << " should FAIL (it no longer detects the flaw)";
+    }
+    for (const std::string& missing : expected.warn) {
+      EXPECT_TRUE(warn.contains(missing))
+          << "profile " << name << ": " << missing << " should WARN";
+    }
+    for (const std::string& missing : expected.skip) {
+      EXPECT_TRUE(skip.contains(missing))
+          << "profile " << name << ": " << missing << " should SKIP";
+    }
+  }
+
+  std::string source_;
+  std::map<std::string, ProfileExpectation> expectations_;
+  NameList names_;
+};
+
+TEST_F(ConformanceCatalogueTest, ExpectationsNameEveryProfile) {
+  NameList profiles;
+  for (Profile p : kAllProfiles) profiles.insert(std::string(ProfileName(p)));
+  NameList listed;
+  for (const auto& [name, expectation] : expectations_) listed.insert(name);
+  EXPECT_EQ(listed, profiles);
+  EXPECT_THAT(expectations_["secure"].fail, ::testing::IsEmpty())
+      << "the secure reference server must pass the whole catalogue";
+}
+
+TEST_F(ConformanceCatalogueTest, SecurePassesEverything) { CheckProfile(Profile::kSecure); }
+TEST_F(ConformanceCatalogueTest, OpenRelayIsDetected) { CheckProfile(Profile::kOpenRelay); }
+TEST_F(ConformanceCatalogueTest, AuthImpliesRelayIsDetected) {
+  CheckProfile(Profile::kAuthImpliesRelay);
+}
+TEST_F(ConformanceCatalogueTest, Ms02012IsDetected) { CheckProfile(Profile::kMs02012); }
+TEST_F(ConformanceCatalogueTest, BareLfEodIsDetected) { CheckProfile(Profile::kBareLfEod); }
+
+TEST_F(ConformanceCatalogueTest, CatalogueCoversEveryArea) {
+  EmbeddedTarget target(Profile::kSecure);
+  const Suite suite = LoadSuite({source_ + "/conformance"}, UsableNames(target.config().variables));
+  ASSERT_THAT(suite.errors, ::testing::IsEmpty());
+  std::map<std::string, int> per_area;
+  for (const SuiteEntry& entry : suite.entries) ++per_area[entry.area];
+  for (const char* area : {"relay", "auth", "data", "tls", "limits", "tarpit", "harvest"}) {
+    EXPECT_GT(per_area[area], 0) << "no transcript in conformance/" << area;
+  }
+  EXPECT_GE(suite.entries.size(), 85u);
+}
+
+}  // namespace
+}  // namespace smtpgate::conformance

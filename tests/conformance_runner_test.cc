@@ -1,0 +1,371 @@
+// The runner against the embedded target: the example transcripts under
+// tests/testdata/conformance for every emulation profile, and small inline transcripts for
+// desynchronisation, close, timing, harvest, SKIP and the no-oracle case.
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "harness/conformance/embedded_target.h"
+#include "harness/conformance/runner.h"
+#include "harness/conformance/suite.h"
+#include "harness/conformance/transcript_parser.h"
+
+namespace smtpgate::conformance {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+// Concatenates std::string_view-convertible parts (Debian's absl::StrCat takes
+// absl::string_view, which is not std::string_view).
+template <typename... Parts>
+std::string Cat(const Parts&... parts) {
+  std::string out;
+  (out.append(std::string_view(parts)), ...);
+  return out;
+}
+
+std::string TestData() {
+  const char* source = std::getenv("SMTPGATE_SOURCE_DIR");
+  return std::string(source != nullptr ? source : ".") + "/tests/testdata/conformance";
+}
+
+// Runs every example transcript against the embedded target with `profile`; id → result.
+std::map<std::string, TestResult> RunExamples(Profile profile) {
+  EmbeddedTarget target(profile);
+  const Suite suite = LoadSuite({TestData()}, UsableNames(target.config().variables));
+  EXPECT_THAT(suite.errors, ::testing::IsEmpty());
+  EXPECT_EQ(suite.entries.size(), 8u);
+  const absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(target);
+  EXPECT_TRUE(capabilities.ok()) << capabilities.status();
+  std::map<std::string, TestResult> results;
+  for (const SuiteEntry& entry : suite.entries) {
+    results[entry.id] =
+        RunTranscript(entry.transcript, target, *capabilities, entry.id, entry.area);
+  }
+  return results;
+}
+
+TEST(ConformanceRunner, SecureProfilePassesEverything) {
+  for (const auto& [id, result] : RunExamples(Profile::kSecure)) {
+    if (id == "harvest/rcpt-directory-harvest") {
+      // Recipient filtering answers 250 vs 550 5.1.1: a harvest signal, reported as WARN.
+      EXPECT_EQ(result.verdict, Verdict::kWarn) << result.reason;
+      EXPECT_THAT(result.reason, HasSubstr("directory harvest"));
+      continue;
+    }
+    EXPECT_EQ(result.verdict, Verdict::kPass) << id << ": " << result.reason;
+    EXPECT_FALSE(result.exchange.empty()) << id;
+  }
+}
+
+TEST(ConformanceRunner, OpenRelayFailsTheRelayTranscript) {
+  const auto results = RunExamples(Profile::kOpenRelay);
+  const TestResult& relay = results.at("relay/kb304897-1-remote-to-remote");
+  EXPECT_EQ(relay.verdict, Verdict::kFail);
+  EXPECT_EQ(relay.severity, Severity::kCritical);
+  EXPECT_THAT(relay.reason, HasSubstr("expected 5xx to 'RCPT TO:<sgtok-"));
+  EXPECT_THAT(relay.reason, HasSubstr("relayed: the server accepted"));
+  EXPECT_THAT(relay.evidence, Contains("reply sequence"));
+  EXPECT_THAT(relay.evidence, Contains("oracle"));
+  EXPECT_EQ(results.at("auth/ms02-011-guest-must-not-relay").verdict, Verdict::kFail);
+  EXPECT_EQ(results.at("auth/ms02-011-relayer-positive-control").verdict, Verdict::kPass);
+}
+
+TEST(ConformanceRunner, AuthImpliesRelayFailsGuestButNotThePositiveControl) {
+  const auto results = RunExamples(Profile::kAuthImpliesRelay);
+  const TestResult& guest = results.at("auth/ms02-011-guest-must-not-relay");
+  EXPECT_EQ(guest.verdict, Verdict::kFail);
+  EXPECT_THAT(guest.reason, HasSubstr("expected 550 5.7.1"));
+  const TestResult& control = results.at("auth/ms02-011-relayer-positive-control");
+  EXPECT_EQ(control.verdict, Verdict::kPass) << control.reason;
+  EXPECT_THAT(control.reason, HasSubstr("relayed, as expected"));
+  EXPECT_EQ(results.at("relay/kb304897-1-remote-to-remote").verdict, Verdict::kPass);
+}
+
+TEST(ConformanceRunner, Ms02012FailsTheMalformedBdatByLiveness) {
+  const auto results = RunExamples(Profile::kMs02012);
+  const TestResult& bdat = results.at("data/ms02-012-bdat-without-mail");
+  EXPECT_EQ(bdat.verdict, Verdict::kFail);
+  EXPECT_THAT(bdat.reason, HasSubstr("connection dropped without a reply to 'BDAT 4\\r\\nb00m'"));
+  EXPECT_THAT(bdat.reason, HasSubstr("service stopped (crash)"));
+  EXPECT_THAT(bdat.evidence, Contains("liveness"));
+  EXPECT_EQ(results.at("relay/kb304897-1-remote-to-remote").verdict, Verdict::kPass);
+}
+
+TEST(ConformanceRunner, BareLfEodFailsTheSmugglingTranscript) {
+  const auto results = RunExamples(Profile::kBareLfEod);
+  const TestResult& smuggling = results.at("data/smuggling-lf-dot-lf");
+  EXPECT_EQ(smuggling.verdict, Verdict::kFail);
+  EXPECT_THAT(smuggling.reason, HasSubstr("stream desynchronised: unexpected reply '250"));
+  EXPECT_THAT(smuggling.reason, HasSubstr("2 messages carry the token"));
+  EXPECT_THAT(smuggling.reason, HasSubstr("a message from <smuggled-sgtok-"));
+  EXPECT_THAT(smuggling.evidence, Contains("oracle"));
+  EXPECT_THAT(smuggling.evidence, Contains("reply sequence"));
+}
+
+// Inline transcripts -------------------------------------------------------------------
+
+class InlineRun : public ::testing::Test {
+ protected:
+  TestResult Run(std::string_view body, Profile profile = Profile::kSecure,
+                 std::string_view meta = "") {
+    target_ = std::make_unique<EmbeddedTarget>(profile);
+    const absl::StatusOr<Transcript> transcript = ParseTranscript(
+        Cat("@name inline\n@title Inline\n@source test\n@severity high\n", meta, body),
+        "inline.smtp", UsableNames(target_->config().variables));
+    EXPECT_TRUE(transcript.ok()) << transcript.status();
+    transcript_ = *transcript;
+    const absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(*target_);
+    EXPECT_TRUE(capabilities.ok());
+    capabilities_ = *capabilities;
+    return RunTranscript(transcript_, *target_, capabilities_, "t/inline", "t");
+  }
+
+  std::unique_ptr<EmbeddedTarget> target_;
+  Transcript transcript_;
+  Capabilities capabilities_;
+};
+
+constexpr std::string_view kGreet = "S: 220\nC: EHLO ${helo}\nS: 250\n";
+
+TEST_F(InlineRun, ExtraReplyIsADesync) {
+  const TestResult r = Run(Cat(kGreet, "C!: \"NOOP\\r\\nNOOP\\r\\n\"\nS: 250\nC: QUIT\n"));
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_EQ(r.reason,
+            "stream desynchronised: unexpected reply '250 2.0.0 Ok' before line 10 (every "
+            "expected reply had been read)");
+}
+
+TEST_F(InlineRun, ExtraReplyAtTheEndIsADesync) {
+  const TestResult r = Run(Cat(kGreet, "C!: \"NOOP\\r\\nNOOP\\r\\n\"\nS: 250\n"));
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_THAT(r.reason, HasSubstr("unexpected reply '250 2.0.0 Ok' after the last expected reply"));
+}
+
+TEST_F(InlineRun, ReplyWhereCloseWasExpected) {
+  const TestResult r = Run(Cat(kGreet, "C: NOOP\nS: close\n"));
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_EQ(r.reason,
+            "stream desynchronised: line 9 expected close (the server closing the connection), "
+            "got '250 2.0.0 Ok'");
+}
+
+TEST_F(InlineRun, MissingReplyIsADesync) {
+  const TestResult r = Run(Cat(kGreet, "C!: \"NOOP\"\nS: 250\n"));
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_EQ(r.reason,
+            "stream desynchronised: no reply within 10000 ms to 'NOOP' (line 9 expected 250)");
+}
+
+TEST_F(InlineRun, OpenConnectionWhereCloseWasExpected) {
+  const TestResult r = Run(Cat(kGreet, "S: close\n"));
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_THAT(r.reason, HasSubstr("the connection stayed open for 10000 ms"));
+}
+
+TEST_F(InlineRun, CloseAfterQuit) {
+  EXPECT_EQ(Run(Cat(kGreet, "C: QUIT\nS: 221\nS: close\n")).verdict, Verdict::kPass);
+  const TestResult r = Run(Cat(kGreet, "C: QUIT\nS: 221\nC: NOOP\nS: 250\n"));
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_EQ(r.reason,
+            "line 11 expected 250, but the server had closed the connection (after its 221)");
+}
+
+TEST_F(InlineRun, WarnPatternContinues) {
+  const TestResult r = Run(Cat(kGreet, "C: NOOP\nS: 5xx warn 2xx\nC: NOOP\nS: 250\n"));
+  EXPECT_EQ(r.verdict, Verdict::kWarn);
+  EXPECT_THAT(r.reason, HasSubstr("(matches the warn pattern 2xx)"));
+}
+
+TEST_F(InlineRun, TarpitDelayIsSimulated) {
+  const std::string body = Cat(kGreet,
+                               "C: MAIL FROM:<a@${remote_domain}>\nS: 250\n"
+                               "C: RCPT TO:<${token}@${remote_domain}>\nS: 550 5.7.1\n");
+  const TestResult slow = Run(Cat(body, "EXPECT delay>=${tarpit_seconds}s\n"));
+  EXPECT_EQ(slow.verdict, Verdict::kPass) << slow.reason;
+  EXPECT_LT(slow.duration.count(), 1000);  // nobody waited
+  const TestResult fast = Run(Cat(body, "EXPECT delay<1s\n"));
+  EXPECT_EQ(fast.verdict, Verdict::kFail);
+  EXPECT_THAT(fast.reason, HasSubstr("came after 2000 ms, expected delay<1000 ms"));
+  EXPECT_EQ(Run(Cat(body, "EXPECT delay<1s warn\n")).verdict, Verdict::kWarn);
+}
+
+TEST_F(InlineRun, SameReplyAs) {
+  const std::string body = Cat(kGreet,
+                               "C: MAIL FROM:<a@${remote_domain}>\nS: 250\n"
+                               "C: RCPT TO:<${local_user}@${local_domain}>\nS[a]: 250\n"
+                               "C: RCPT TO:<bob@${local_domain}>\nS: 250\n");
+  EXPECT_EQ(Run(Cat(body, "EXPECT same-reply-as a\n")).verdict, Verdict::kPass);
+  const std::string differ = Cat(kGreet,
+                                 "C: MAIL FROM:<a@${remote_domain}>\nS: 250\n"
+                                 "C: RCPT TO:<${local_user}@${local_domain}>\nS[a]: 250\n"
+                                 "C: RCPT TO:<zz@${local_domain}>\nS: 550\n");
+  EXPECT_EQ(Run(Cat(differ, "EXPECT same-reply-as a\n")).verdict, Verdict::kWarn);
+  EXPECT_EQ(Run(Cat(differ, "EXPECT same-reply-as a fail\n")).verdict, Verdict::kFail);
+}
+
+TEST_F(InlineRun, SleepIsSimulatedAndReconnectReadsANewBanner) {
+  const TestResult r = Run(Cat(kGreet, "SLEEP 30s\nRECONNECT\nS: 220\nC: NOOP\nS: 250\n"));
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
+  EXPECT_LT(r.duration.count(), 5000);
+}
+
+TEST_F(InlineRun, ServiceStoppedFailsLaterConnections) {
+  const TestResult r = Run(Cat(kGreet,
+                               "C!: \"BDAT 4\\r\\nb00m\"\nS: close\nRECONNECT\n"
+                               "S: 220\n"),
+                           Profile::kMs02012);
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_THAT(r.reason, HasSubstr("line 10: cannot connect: service stopped (crash)"));
+  EXPECT_THAT(r.evidence, Contains("liveness"));
+}
+
+TEST_F(InlineRun, ExplicitAlive) {
+  EXPECT_EQ(Run(Cat(kGreet, "EXPECT alive\n")).verdict, Verdict::kPass);
+  const TestResult dead =
+      Run(Cat(kGreet, "C!: \"BDAT 4\\r\\nb00m\"\nS: any\nEXPECT alive\n"), Profile::kMs02012);
+  EXPECT_EQ(dead.verdict, Verdict::kFail);
+  EXPECT_THAT(dead.reason, HasSubstr("liveness: service stopped (crash)"));
+}
+
+TEST_F(InlineRun, MissingRequirementSkipsBeforeConnecting) {
+  target_ = std::make_unique<EmbeddedTarget>(Profile::kSecure);
+  const absl::StatusOr<Transcript> t =
+      ParseTranscript("@name s\n@title S\n@source x\n@severity low\n@requires chunking\nS: 220\n",
+                      "s.smtp", UsableNames(target_->config().variables));
+  ASSERT_TRUE(t.ok());
+  Capabilities none;
+  none.missing["chunking"] = "not in the target's EHLO reply";
+  const TestResult r = RunTranscript(*t, *target_, none, "x/s", "x");
+  EXPECT_EQ(r.verdict, Verdict::kSkip);
+  EXPECT_EQ(r.reason, "requires chunking: not in the target's EHLO reply");
+  EXPECT_TRUE(r.exchange.empty());
+}
+
+TEST_F(InlineRun, StartTlsStep) {
+  const TestResult r = Run(Cat(kGreet,
+                               "C: STARTTLS\nS: 220\nSTARTTLS\nC: MAIL FROM:<a@b.test>\n"
+                               "S: 503\nC: EHLO ${helo}\nS: 250\n"));
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
+  bool tls = false;
+  for (const ExchangeEntry& e : r.exchange) tls = tls || e.data == "TLS established (simulated)";
+  EXPECT_TRUE(tls);
+}
+
+TEST_F(InlineRun, OracleOutcomesOnTheEmbeddedQueue) {
+  const std::string mail =
+      Cat(kGreet,
+          "C: MAIL FROM:<a@${remote_domain}>\nS: 250\n"
+          "C: RCPT TO:<${local_user}@${local_domain}>\nS: 250\n"
+          "C: DATA\nS: 354\nC!: \"Subject: ${token}\\r\\n\\r\\n..x\\r\\n.\\r\\n\"\n"
+          "S: 250\n");
+  EXPECT_EQ(Run(Cat(mail,
+                    "EXPECT delivered-local\nEXPECT one-message\n"
+                    "EXPECT not-relayed\nEXPECT message-contains \"\\r\\n.x\\r\\n\"\n"
+                    "EXPECT message-lacks \"..x\"\n"))
+                .verdict,
+            Verdict::kPass);
+  EXPECT_EQ(Run(Cat(mail, "EXPECT no-message\n")).verdict, Verdict::kFail);
+  EXPECT_EQ(Run(Cat(mail, "EXPECT relayed\n")).verdict, Verdict::kFail);
+  EXPECT_EQ(Run(Cat(mail, "EXPECT no-message-from <A@${remote_domain}>\n")).verdict,
+            Verdict::kFail);
+  EXPECT_EQ(Run(Cat(kGreet,
+                    "C: MAIL FROM:<a@b.test>\nS: 250\nC: RSET\nS: 250\n"
+                    "EXPECT no-message\n"))
+                .verdict,
+            Verdict::kPass);
+}
+
+// A target whose runs have no oracle: relay outcomes must be WARN, never PASS.
+class NoOracleTarget : public Target {
+ public:
+  NoOracleTarget() : inner_(Profile::kSecure) {}
+  std::string Describe() const override { return "no-oracle"; }
+  const TargetConfig& config() const override { return inner_.config(); }
+  bool simulated_time() const override { return true; }
+  bool tls_possible() const override { return true; }
+  std::unique_ptr<TargetRun> Begin() override {
+    class Run : public TargetRun {
+     public:
+      explicit Run(std::unique_ptr<TargetRun> inner) : inner_(std::move(inner)) {}
+      absl::StatusOr<std::unique_ptr<Connection>> Connect() override { return inner_->Connect(); }
+      OracleView oracle() const override { return {false, false, true, "none"}; }
+      absl::StatusOr<std::vector<OracleMessage>> Messages(std::string_view) override {
+        return std::vector<OracleMessage>{};
+      }
+
+     private:
+      std::unique_ptr<TargetRun> inner_;
+    };
+    return std::make_unique<Run>(inner_.Begin());
+  }
+
+ private:
+  EmbeddedTarget inner_;
+};
+
+TEST(ConformanceRunnerOracle, NoOracleMeansWarnNeverPass) {
+  NoOracleTarget target;
+  const absl::StatusOr<Transcript> t =
+      LoadTranscript(TestData() + "/relay/kb304897-1-remote-to-remote.smtp",
+                     UsableNames(target.config().variables));
+  ASSERT_TRUE(t.ok()) << t.status();
+  const absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(target);
+  ASSERT_TRUE(capabilities.ok());
+  EXPECT_FALSE(capabilities->present.contains("oracle"));
+  const TestResult r = RunTranscript(*t, target, *capabilities, "relay/x", "relay");
+  EXPECT_EQ(r.verdict, Verdict::kWarn);
+  EXPECT_THAT(r.reason, HasSubstr("no delivery oracle"));
+  EXPECT_EQ(r.evidence, std::vector<std::string>{"oracle"});
+
+  // Local-mail outcomes without an oracle rest on the reply sequence, and say so.
+  const absl::StatusOr<Transcript> smuggling = LoadTranscript(
+      TestData() + "/data/smuggling-lf-dot-lf.smtp", UsableNames(target.config().variables));
+  ASSERT_TRUE(smuggling.ok()) << smuggling.status();
+  const TestResult s = RunTranscript(*smuggling, target, *capabilities, "data/x", "data");
+  EXPECT_EQ(s.verdict, Verdict::kPass) << s.reason;
+  EXPECT_THAT(s.reason, HasSubstr("no delivery oracle, so this rests on the reply sequence"));
+}
+
+TEST(ConformanceRunnerCapabilities, EhloKeywords) {
+  const Reply ehlo{250,
+                   "",
+                   {"mx greets", "PIPELINING", "AUTH=LOGIN", "auth plain login", "CHUNKING",
+                    "STARTTLS", "X-FOO"}};
+  const NameSet words = EhloCapabilities(ehlo);
+  EXPECT_EQ(words,
+            (NameSet{"auth", "auth-login", "auth-plain", "chunking", "pipelining", "starttls"}));
+  EmbeddedTarget target(Profile::kSecure);
+  const absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(target);
+  ASSERT_TRUE(capabilities.ok());
+  for (std::string_view word :
+       {"auth", "auth-plain", "starttls", "chunking", "tarpit", "oracle", "local-oracle"}) {
+    EXPECT_TRUE(capabilities->present.contains(word)) << word;
+  }
+}
+
+TEST(ConformanceRunnerExpansion, CheckExpansionsFindsInputErrorsBeforeRunning) {
+  Variables variables = DemoVariables(0);
+  variables["count"] = "many";
+  const absl::StatusOr<Transcript> t = ParseTranscript(
+      "@name e\n@title E\n@source x\n@severity low\nS: 220\nC: ${repeat:${count}:a}\n", "e.smtp",
+      UsableNames(variables));
+  ASSERT_TRUE(t.ok());
+  const absl::Status status = CheckExpansions(*t, variables);
+  EXPECT_THAT(status.message(), HasSubstr("e.smtp:6:4: expected a repeat count"));
+  variables["wait"] = "soon";
+  const absl::StatusOr<Transcript> d =
+      ParseTranscript("@name d\n@title D\n@source x\n@severity low\nS: 220\nEXPECT delay<${wait}\n",
+                      "d.smtp", UsableNames(variables));
+  ASSERT_TRUE(d.ok());
+  EXPECT_THAT(CheckExpansions(*d, variables).message(),
+              HasSubstr("d.smtp:6:1: expected a duration like 2s or 300ms, got 'soon'"));
+}
+
+}  // namespace
+}  // namespace smtpgate::conformance
