@@ -571,3 +571,32 @@ TEST_F(ServerTest, RelayedMailReachesTheLoopbackSmarthost) {
 
 }  // namespace
 }  // namespace smtpgate
+
+namespace smtpgate {
+namespace {
+
+TEST(ServerDemoTest, DemoConfigOffersStartTlsAndRemovesItsTemporarySpool) {
+  ServerConfig config = DemoServerConfig();
+  config.listen = {"127.0.0.1:0"};
+  const std::string dir = config.spool_dir;
+  {
+    absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(config);
+    ASSERT_TRUE(server.ok()) << server.status();
+    std::thread run([&] { (*server)->Run(); });
+    std::unique_ptr<TestClient> c = TestClient::Connect((*server)->endpoints()[0]);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->Code(), 220);
+    EXPECT_EQ(c->Cmd("EHLO client.test"), 250);
+    EXPECT_EQ(c->Cmd("STARTTLS"), 220);
+    EXPECT_TRUE(c->StartTls());  // the ephemeral self-signed certificate
+    EXPECT_EQ(c->Cmd("EHLO client.test"), 250);
+    EXPECT_EQ(c->Cmd("QUIT"), 221);
+    EXPECT_EQ(access((dir + "/maildir").c_str(), F_OK), 0);
+    (*server)->Stop();
+    run.join();
+  }
+  EXPECT_NE(access(dir.c_str(), F_OK), 0) << dir << " was not removed";
+}
+
+}  // namespace
+}  // namespace smtpgate

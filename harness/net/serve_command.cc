@@ -63,10 +63,11 @@ int RunServe(const ServeOptions& options) {
     }
   }
   if (!options.listen.empty()) config.listen = options.listen;
-  if (!options.spool_dir.empty()) {
-    if (!made_spool.empty()) rmdir(made_spool.c_str());  // still empty: never used
-    config.spool_dir = options.spool_dir;
-  }
+  if (!options.spool_dir.empty()) config.spool_dir = options.spool_dir;
+  // A temporary spool (the demo's, or one made because the file names none) is removed when
+  // the server ends; an unused one (--spool) at once.
+  if (!made_spool.empty()) config.temporary_dir = made_spool;
+  if (!made_spool.empty() && config.spool_dir != made_spool) rmdir(made_spool.c_str());
   if (!options.relay_host.empty()) config.relay_host = options.relay_host;
   if (absl::Status s = ValidateServerConfig(config); !s.ok()) return Fail(2, AsStd(s.message()));
 

@@ -22,6 +22,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -119,6 +121,14 @@ Server::~Server() {
   if (relay_thread_.joinable()) relay_thread_.join();
   listeners_.clear();
   contexts_.clear();
+  if (!config_.temporary_dir.empty()) {
+    std::error_code ec;
+    if (config_.temporary_dir == config_.spool_dir) {
+      std::filesystem::remove_all(config_.temporary_dir, ec);
+    } else {
+      std::filesystem::remove(config_.temporary_dir, ec);  // only if empty
+    }
+  }
 }
 
 absl::Status Server::Listen() {

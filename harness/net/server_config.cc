@@ -583,6 +583,7 @@ ServerConfig DemoServerConfig(Profile profile) {
       absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/smtpgate-spool-XXXXXX");
   if (mkdtemp(pattern.data()) != nullptr) {
     config.spool_dir = pattern;
+    config.temporary_dir = pattern;
   } else {
     config.spool_dir = absl::StrCat("/tmp/smtpgate-spool-", getpid());  // Spool::Open makes it
   }
@@ -641,7 +642,11 @@ std::string DescribeServerConfig(const ServerConfig& config) {
                   s.tarpit.count() > 0 ? absl::StrCat(s.tarpit.count(), " ms on anonymous 5xx")
                                        : std::string("off"),
                   "\n");
-  absl::StrAppend(&out, "  spool        ", config.spool_dir, "\n");
+  absl::StrAppend(&out, "  spool        ", config.spool_dir,
+                  config.spool_dir == config.temporary_dir
+                      ? " (temporary: removed at exit; --spool DIR keeps the mail)"
+                      : "",
+                  "\n");
   absl::StrAppend(&out, "  relay host   ",
                   config.relay_host.empty()
                       ? absl::StrCat("none (relayed mail stays in ", config.spool_dir, "/outbound)")

@@ -77,6 +77,9 @@ struct ServerConfig {
   // The names of the accounts in session.users, in config order (UserDirectory cannot list
   // its accounts), for DescribeServerConfig.
   std::vector<std::string> account_names;
+  // Set by DemoServerConfig: the temporary spool directory it created. The Server removes it
+  // when it is destroyed: with its contents while it is still spool_dir, else only if empty.
+  std::string temporary_dir;
 };
 
 // A parsed listen address: "127.0.0.1:2525" or "[::1]:2525" (IP literals only, no names).
@@ -102,8 +105,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view toml_text,
 absl::Status ValidateServerConfig(const ServerConfig& config);
 
 // The demo configuration (harness/core/demo_config.h) on 127.0.0.1:2525 and [::1]:2525,
-// with a fresh temporary spool directory (/tmp/smtpgate-spool-XXXXXX) and STARTTLS with an
-// ephemeral self-signed certificate for the hostname (when one could be made).
+// with a fresh temporary spool directory ($TMPDIR or /tmp, smtpgate-spool-XXXXXX; removed
+// with the Server, see temporary_dir) and STARTTLS with an ephemeral self-signed
+// certificate for the hostname (when one could be made).
 ServerConfig DemoServerConfig(Profile profile = Profile::kSecure);
 
 // One line per fact, for `serve` to print: listen addresses, hostname, profile, domains,
