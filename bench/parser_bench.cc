@@ -85,8 +85,8 @@ void BM_ReadReplies(benchmark::State& state) {
     reader.Feed(ehlo);
     while (auto reply = reader.Next()) benchmark::DoNotOptimize(reply);
   }
-  state.counters["replies/s"] = benchmark::Counter(static_cast<double>(state.iterations() * 2),
-                                                   benchmark::Counter::kIsRate);
+  state.counters["replies/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * 2), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ReadReplies);
 

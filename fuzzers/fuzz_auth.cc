@@ -236,8 +236,9 @@ void FuzzSessionExchange(std::string_view rest) {
   host.Start();
   host.Feed("EHLO fuzz.test\r\n");
   host.Feed(rest);
-  host.Feed("\r\nRSET\r\nMAIL FROM:<x@remote.invalid>\r\nRCPT TO:<v@remote.invalid>\r\n"
-            "DATA\r\nbody\r\n.\r\n");
+  host.Feed(
+      "\r\nRSET\r\nMAIL FROM:<x@remote.invalid>\r\nRCPT TO:<v@remote.invalid>\r\n"
+      "DATA\r\nbody\r\n.\r\n");
   const std::vector<std::string> decoded = DecodedClientData(rest);
   const auto sent_password = [&](std::string_view password) {
     for (const std::string& d : decoded) {

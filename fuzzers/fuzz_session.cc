@@ -31,10 +31,9 @@ namespace {
 }
 
 SessionConfig ConfigFor(uint8_t bits) {
-  static constexpr Profile kProfiles[] = {Profile::kSecure, Profile::kSecure, Profile::kSecure,
-                                          Profile::kSecure, Profile::kOpenRelay,
-                                          Profile::kAuthImpliesRelay, Profile::kMs02012,
-                                          Profile::kBareLfEod};
+  static constexpr Profile kProfiles[] = {
+      Profile::kSecure,    Profile::kSecure,           Profile::kSecure,  Profile::kSecure,
+      Profile::kOpenRelay, Profile::kAuthImpliesRelay, Profile::kMs02012, Profile::kBareLfEod};
   SessionConfig config = DemoConfig(kProfiles[bits & 7]);
   config.tls_available = (bits & 8) != 0;
   config.auth_requires_tls = (bits & 16) != 0;
@@ -87,8 +86,8 @@ class Checker {
     }
     const Profile profile = config_.policy.profile;
     const bool authorized = authenticated_ && may_relay_;
-    const bool flaw = profile == Profile::kOpenRelay ||
-                      (profile == Profile::kAuthImpliesRelay && authenticated_);
+    const bool flaw =
+        profile == Profile::kOpenRelay || (profile == Profile::kAuthImpliesRelay && authenticated_);
     if (!authorized && !flaw) Fail("relay without authorization", r.routing_domain);
   }
 
@@ -109,9 +108,9 @@ void CheckReply(const SendReply& r) {
   // the client sent where a command was expected, e.g. an unrecognized verb: that is the
   // client's own text, sent back to it, not a credential the exchange received.)
   const int code = r.reply.code;
-  const bool auth_reply = code == 334 || code == 235 || code == 535 || code == 538 ||
-                          code == 504 || r.reply.enhanced == "5.5.6" ||
-                          r.reply.enhanced == "5.0.0" || r.reply.enhanced == "5.7.8";
+  const bool auth_reply = code == 334 || code == 235 || code == 535 || code == 538 || code == 504 ||
+                          r.reply.enhanced == "5.5.6" || r.reply.enhanced == "5.0.0" ||
+                          r.reply.enhanced == "5.7.8";
   for (std::string_view secret : {"relayer-pass", "guest-pass", "cmVsYXllci1wYXNz"}) {
     if (auth_reply && wire.find(secret) != std::string::npos) Fail("password in a reply", wire);
   }

@@ -50,7 +50,7 @@ inline NameList Names(const toml::table& table, std::string_view key, std::strin
 }
 
 inline std::map<std::string, ProfileExpectation> LoadExpectations(const std::string& path,
-                                                           std::string* error) {
+                                                                  std::string* error) {
   std::map<std::string, ProfileExpectation> out;
   toml::table doc;
 #if TOML_EXCEPTIONS

@@ -124,8 +124,8 @@ TEST_P(ConformanceCatalogueTcpTest, VerdictsMatchTheExpectations) {
         break;
     }
   }
-  std::cout << "[ catalogue/tcp ] profile " << ProfileName(profile) << ": "
-            << suite.entries.size() << " transcripts in "
+  std::cout << "[ catalogue/tcp ] profile " << ProfileName(profile) << ": " << suite.entries.size()
+            << " transcripts in "
             << std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::steady_clock::now() - start)
                    .count()

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "catalogue_expectations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "harness/conformance/embedded_target.h"
@@ -25,7 +26,6 @@
 #include "harness/conformance/variables.h"
 #include "harness/conformance/verdict.h"
 #include "harness/core/profile.h"
-#include "catalogue_expectations.h"
 
 namespace smtpgate::conformance {
 namespace {

@@ -95,8 +95,8 @@ TEST_F(SessionDataTest, BinaryMimeNeedsBdat) {
 const std::vector<std::string>& SmugglingSequences() {
   using namespace std::string_literals;
   static const auto* const kSequences = new std::vector<std::string>{
-      "\n.\n"s,   "\r.\r"s,     "\r.\n"s,       "\n.\r"s,       "\n.\r\n"s,    "\r\n.\n"s,
-      "\r.\r\n"s, "\r\n.\r"s,   "\r\n\0.\r\n"s, "\r\n.\0\r\n"s, "\r\n.\r\r\n"s, "\r\r\n.\r\r\n"s,
+      "\n.\n"s,   "\r.\r"s,   "\r.\n"s,       "\n.\r"s,       "\n.\r\n"s,     "\r\n.\n"s,
+      "\r.\r\n"s, "\r\n.\r"s, "\r\n\0.\r\n"s, "\r\n.\0\r\n"s, "\r\n.\r\r\n"s, "\r\r\n.\r\r\n"s,
   };
   return *kSequences;
 }
@@ -225,8 +225,8 @@ TEST_F(SessionDataTest, BdatAfterHeloIsConsumedThenRefused) {
 }
 
 TEST_F(SessionDataTest, MalformedBdatIsRefusedAndClosed) {
-  for (const char* line : {"BDAT abc", "BDAT -1", "BDAT 99999999999999999999", "BDAT",
-                           "BDAT 10 FIRST", "BDAT 1.5"}) {
+  for (const char* line :
+       {"BDAT abc", "BDAT -1", "BDAT 99999999999999999999", "BDAT", "BDAT 10 FIRST", "BDAT 1.5"}) {
     Connect();
     Ehlo();
     Envelope();

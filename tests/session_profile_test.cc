@@ -11,11 +11,11 @@
 namespace smtpgate {
 namespace {
 
+using std::chrono::milliseconds;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using std::chrono::milliseconds;
 
 class SessionTlsTest : public SessionFixture {
  protected:

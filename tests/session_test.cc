@@ -174,9 +174,7 @@ struct RelayCase {
   const char* rcpt_to;
 };
 
-std::string CaseName(const ::testing::TestParamInfo<RelayCase>& param) {
-  return param.param.name;
-}
+std::string CaseName(const ::testing::TestParamInfo<RelayCase>& param) { return param.param.name; }
 
 class Kb304897RejectTest : public SessionFixture,
                            public ::testing::WithParamInterface<RelayCase> {};
@@ -196,12 +194,12 @@ TEST_P(Kb304897RejectTest, RefusedAtRcptWith550_5_7_1) {
 
 INSTANTIATE_TEST_SUITE_P(
     Kb304897, Kb304897RejectTest,
-    ::testing::Values(RelayCase{"t1_remote_to_remote", "user@remote.invalid", "victim@other.invalid"},
+    ::testing::Values(RelayCase{"t1_remote_to_remote", "user@remote.invalid",
+                                "victim@other.invalid"},
                       RelayCase{"t2_domainless_sender", "alice", "victim@remote.invalid"},
                       RelayCase{"t3_null_sender", "<>", "victim@remote.invalid"},
                       RelayCase{"t4_local_sender", "alice@example.test", "user@remote.invalid"},
-                      RelayCase{"t5_ip_literal_sender", "user@[127.0.0.1]",
-                                "user@remote.invalid"}),
+                      RelayCase{"t5_ip_literal_sender", "user@[127.0.0.1]", "user@remote.invalid"}),
     CaseName);
 
 // Tests 6 and 7: completed to the local domain; never relayed (550 5.1.1 with recipient
@@ -227,9 +225,8 @@ TEST_F(SessionTest, Kb304897Tests6And7AreNeverRelayed) {
     EXPECT_EQ(r.disposition, Disposition::kNdr) << rcpt;
     EXPECT_EQ(r.routing_domain, "example.test") << rcpt;
     EXPECT_TRUE(host_->Relayed().empty());
-    EXPECT_TRUE(std::any_of(host_->events().begin(), host_->events().end(), [](const auto& e) {
-      return std::holds_alternative<NdrQueued>(e);
-    }));
+    EXPECT_TRUE(std::any_of(host_->events().begin(), host_->events().end(),
+                            [](const auto& e) { return std::holds_alternative<NdrQueued>(e); }));
   }
 }
 

@@ -39,7 +39,8 @@ ABSL_FLAG(std::string, json, "", "conform: write results JSON here");
 ABSL_FLAG(std::string, junit, "", "conform: write JUnit XML here");
 ABSL_FLAG(std::string, sarif, "", "conform: write SARIF 2.1.0 here");
 ABSL_FLAG(std::string, html, "", "conform: write an HTML report here");
-ABSL_FLAG(std::string, baseline, "", "conform: compare with this baseline; exit 1 only on regressions");
+ABSL_FLAG(std::string, baseline, "",
+          "conform: compare with this baseline; exit 1 only on regressions");
 ABSL_FLAG(bool, write_baseline, false, "conform: record the results as the new --baseline");
 ABSL_FLAG(std::string, server_cmd, "",
           "conform: shell command that starts the server under test (watched for crashes)");

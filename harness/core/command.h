@@ -51,19 +51,19 @@ struct DsnNotify {
 };
 
 struct MailParameters {
-  std::optional<uint64_t> size;     // SIZE=n (RFC 1870)
-  std::optional<BodyType> body;     // BODY=7BIT|8BITMIME|BINARYMIME
-  bool smtputf8 = false;            // SMTPUTF8 (RFC 6531)
-  std::optional<std::string> auth;  // AUTH=<mailbox or "<>">, xtext-decoded (RFC 4954 5)
-  std::optional<DsnRet> ret;        // RET=FULL|HDRS
-  std::optional<std::string> envid; // ENVID=xtext, decoded
+  std::optional<uint64_t> size;      // SIZE=n (RFC 1870)
+  std::optional<BodyType> body;      // BODY=7BIT|8BITMIME|BINARYMIME
+  bool smtputf8 = false;             // SMTPUTF8 (RFC 6531)
+  std::optional<std::string> auth;   // AUTH=<mailbox or "<>">, xtext-decoded (RFC 4954 5)
+  std::optional<DsnRet> ret;         // RET=FULL|HDRS
+  std::optional<std::string> envid;  // ENVID=xtext, decoded
   bool operator==(const MailParameters&) const = default;
 };
 
 struct RcptParameters {
-  std::optional<DsnNotify> notify;  // NOTIFY=...
-  std::optional<std::string> orcpt_type;   // ORCPT=addr-type;xtext → "rfc822"
-  std::optional<std::string> orcpt;        // decoded address
+  std::optional<DsnNotify> notify;        // NOTIFY=...
+  std::optional<std::string> orcpt_type;  // ORCPT=addr-type;xtext → "rfc822"
+  std::optional<std::string> orcpt;       // decoded address
   bool operator==(const RcptParameters&) const = default;
 };
 
@@ -72,11 +72,11 @@ struct Command {
   // HELO/EHLO: the domain or address literal. VRFY/EXPN: the string. HELP/NOOP: the
   // optional argument. AUTH: the mechanism, upper-cased. Empty otherwise.
   std::string argument;
-  Path path;                  // MAIL (reverse-path) and RCPT (forward-path)
-  MailParameters mail;        // MAIL only
-  RcptParameters rcpt;        // RCPT only
-  uint64_t bdat_size = 0;     // BDAT chunk size (fits in 64 bits, else a syntax error)
-  bool bdat_last = false;     // BDAT ... LAST
+  Path path;               // MAIL (reverse-path) and RCPT (forward-path)
+  MailParameters mail;     // MAIL only
+  RcptParameters rcpt;     // RCPT only
+  uint64_t bdat_size = 0;  // BDAT chunk size (fits in 64 bits, else a syntax error)
+  bool bdat_last = false;  // BDAT ... LAST
   // AUTH initial response as sent (base64 text, or "=" for an empty one); decoding is
   // the SASL layer's job.
   std::optional<std::string> auth_initial_response;

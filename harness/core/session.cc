@@ -162,8 +162,8 @@ size_t Session::ConsumeDataBody(std::string_view rest) {
       break;
     case DataVerdict::kLineTooLong:
     case DataVerdict::kBareLineEnding:
-      FinishRefused(SmtpStatus(550, "5.6.0", absl::StrCat("message refused: ",
-                                                          AsAbsl(data_->problem()))));
+      FinishRefused(
+          SmtpStatus(550, "5.6.0", absl::StrCat("message refused: ", AsAbsl(data_->problem()))));
       break;
   }
   data_.reset();

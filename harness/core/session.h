@@ -167,9 +167,9 @@ class Session {
   std::optional<DataReceiver> data_;
   std::optional<BdatReceiver> bdat_;
   uint64_t bdat_chunk_size_ = 0;
-  bool bdat_last_ = false;                            // the chunk being read ends the message
-  absl::Status bdat_refusal_;                         // not OK: consumed only to stay in sync,
-                                                      // then this reply is owed
+  bool bdat_last_ = false;     // the chunk being read ends the message
+  absl::Status bdat_refusal_;  // not OK: consumed only to stay in sync,
+                               // then this reply is owed
   SessionState state_before_bdat_ = SessionState::kConnected;  // where a refused chunk returns
   // BDAT messages that are not BODY=BINARYMIME must have CRLF line endings too (RFC 3030 §3;
   // SMTP smuggling defence), across chunk boundaries.

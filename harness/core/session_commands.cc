@@ -43,9 +43,9 @@ absl::Status OutOfSequence(Verb verb, SessionState state) {
       why = "not allowed now";
       break;
   }
-  return SmtpStatus(503, "5.5.1",
-                    absl::StrCat("bad sequence of commands: ", AsAbsl(VerbName(verb)), ": ",
-                                 AsAbsl(why)));
+  return SmtpStatus(
+      503, "5.5.1",
+      absl::StrCat("bad sequence of commands: ", AsAbsl(VerbName(verb)), ": ", AsAbsl(why)));
 }
 
 }  // namespace
@@ -80,7 +80,8 @@ const Session::CommandSpec* FindCommandSpec(Verb verb) {
 void Session::Dispatch(std::string_view line) {
   absl::StatusOr<Command> command = ParseCommand(line, CommandOptionsNow());
   if (!command.ok()) {
-    const bool bdat = line.size() >= 4 && absl::EqualsIgnoreCase(AsAbsl(line.substr(0, 4)), "BDAT") &&
+    const bool bdat = line.size() >= 4 &&
+                      absl::EqualsIgnoreCase(AsAbsl(line.substr(0, 4)), "BDAT") &&
                       (line.size() == 4 || line[4] == ' ');
     if (bdat) {
       OnBadBdat(command.status());
@@ -151,13 +152,12 @@ absl::Status Session::CheckAuth(const Command& command) {
   if (facts_.authenticated) return SmtpStatus(503, "5.5.1", "already authenticated");
   if (!config_.auth_enabled) return SmtpStatus(502, "5.5.1", "AUTH not available");
   if (config_.auth_requires_tls && !facts_.tls) {
-    return SmtpStatus(538, "5.7.11",
-                      "encryption required for requested authentication mechanism");
+    return SmtpStatus(538, "5.7.11", "encryption required for requested authentication mechanism");
   }
   if (!ParseSaslMechanism(command.argument).has_value()) {
     return SmtpStatus(504, "5.5.4",
-                      absl::StrCat("unrecognized authentication mechanism ",
-                                   command.argument, " (offered: PLAIN LOGIN)"));
+                      absl::StrCat("unrecognized authentication mechanism ", command.argument,
+                                   " (offered: PLAIN LOGIN)"));
   }
   return absl::OkStatus();
 }
@@ -190,14 +190,10 @@ void Session::ProceedHelo(const Command& command) {
 
 std::vector<std::string> Session::EhloKeywords() const {
   std::vector<std::string> keywords = {
-      "PIPELINING",
-      absl::StrCat("SIZE ", config_.max_message_size),
-      "8BITMIME",
-      "BINARYMIME",
-      "CHUNKING",
-      "SMTPUTF8",
-      "DSN",
-      "ENHANCEDSTATUSCODES",
+      "PIPELINING", absl::StrCat("SIZE ", config_.max_message_size),
+      "8BITMIME",   "BINARYMIME",
+      "CHUNKING",   "SMTPUTF8",
+      "DSN",        "ENHANCEDSTATUSCODES",
   };
   if (config_.tls_available && !facts_.tls) keywords.push_back("STARTTLS");
   if (AuthOffered()) keywords.push_back("AUTH PLAIN LOGIN");

@@ -42,7 +42,7 @@ struct MailAccepted {
 };
 
 struct EnvelopeRecipient {
-  Path path;                // as sent
+  Path path;                   // as sent
   std::string routing_domain;  // the domain the policy decided on (after completion)
   Disposition disposition = Disposition::kReject;
   std::string reason;
