@@ -205,9 +205,11 @@ TEST(SmtpClientTest, StrictModeRefusesBareLfLenientTakesIt) {
   EXPECT_EQ(Code(lenient_client->ReadReply()), 220);
 }
 
+// Timing margins are wide on purpose (ASan, a loaded 2-core CI machine): each bound only
+// has to tell two events seconds apart.
 TEST(SmtpClientTest, SlowReplyTimesOutAndTheConnectionStaysUsable) {
   ScriptServer server([](ScriptConnection& c) {
-    Sleep(1000);
+    Sleep(3000);
     c.Write("220 late\r\n");
     c.ReadToEof();
   });
@@ -219,12 +221,12 @@ TEST(SmtpClientTest, SlowReplyTimesOutAndTheConnectionStaysUsable) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(reply.status())) << reply.status();
   EXPECT_THAT(reply.status().message(), HasSubstr("no complete reply within 100 ms"));
   EXPECT_GE(waited, milliseconds(100));
-  EXPECT_LT(waited, milliseconds(900));  // returned at the deadline, not at the reply
+  EXPECT_LT(waited, milliseconds(2500));  // returned at the deadline, not at the reply
   EXPECT_EQ(client->Peer(), PeerState::kOpen);
-  absl::StatusOr<TimedReply> late = client->ReadReply(milliseconds(3000));
+  absl::StatusOr<TimedReply> late = client->ReadReply(milliseconds(6000));
   ASSERT_TRUE(late.ok()) << late.status();
   EXPECT_EQ(late->reply.lines, std::vector<std::string>{"late"});
-  EXPECT_GE(late->elapsed, milliseconds(950));  // measured from connect for the banner
+  EXPECT_GE(late->elapsed, milliseconds(2950));  // measured from connect for the banner
 }
 
 TEST(SmtpClientTest, ElapsedMeasuresTheTarPit) {
@@ -233,7 +235,7 @@ TEST(SmtpClientTest, ElapsedMeasuresTheTarPit) {
     c.ReadLine();
     c.Write("250 quick\r\n");
     c.ReadLine();
-    Sleep(600);
+    Sleep(2000);
     c.Write("550 5.7.1 slow\r\n");
     c.ReadToEof();
   });
@@ -241,18 +243,18 @@ TEST(SmtpClientTest, ElapsedMeasuresTheTarPit) {
   ASSERT_NE(client, nullptr);
   absl::StatusOr<TimedReply> banner = client->ReadReply();
   ASSERT_TRUE(banner.ok());
-  EXPECT_LT(banner->elapsed, milliseconds(400));
-  Sleep(500);  // time between replies does not count: the clock restarts at Send()
+  EXPECT_LT(banner->elapsed, milliseconds(1500));
+  Sleep(2000);  // time between replies does not count: the clock restarts at Send()
   ASSERT_TRUE(client->SendLine("MAIL FROM:<a@b.test>").ok());
   absl::StatusOr<TimedReply> quick = client->ReadReply();
   ASSERT_TRUE(quick.ok());
-  EXPECT_LT(quick->elapsed, milliseconds(400));
+  EXPECT_LT(quick->elapsed, milliseconds(1500));
   ASSERT_TRUE(client->SendLine("RCPT TO:<x@remote.invalid>").ok());
   absl::StatusOr<TimedReply> slow = client->ReadReply();
   ASSERT_TRUE(slow.ok());
   EXPECT_EQ(slow->reply.code, 550);
-  EXPECT_GE(slow->elapsed, milliseconds(600));
-  EXPECT_LT(slow->elapsed, milliseconds(3000));
+  EXPECT_GE(slow->elapsed, milliseconds(2000));
+  EXPECT_LT(slow->elapsed, milliseconds(8000));
 }
 
 TEST(SmtpClientTest, ConnectionRefused) {
