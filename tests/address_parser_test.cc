@@ -874,5 +874,16 @@ TEST(ParsePathTest, EveryPrefixOfAValidPathIsHandled) {
   }
 }
 
+TEST(PathAddressTest, AddressWithoutBracketsOrRoute) {
+  AddressOptions reverse;
+  reverse.reverse_path = true;
+  EXPECT_EQ(PathAddress(*ParsePath("<>", reverse)), "");
+  EXPECT_EQ(PathAddress(*ParsePath("<Postmaster>", AddressOptions())), "Postmaster");
+  EXPECT_EQ(PathAddress(*ParsePath("<@a.test,@b.test:to@Remote.invalid>", AddressOptions())),
+            "to@Remote.invalid");
+  EXPECT_EQ(PathAddress(*ParsePath("<\"a b\"@[127.0.0.1]>", AddressOptions())),
+            "\"a b\"@[127.0.0.1]");
+}
+
 }  // namespace
 }  // namespace smtpgate

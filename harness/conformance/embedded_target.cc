@@ -16,18 +16,6 @@
 namespace smtpgate::conformance {
 namespace {
 
-std::string PathText(const Path& path) {
-  switch (path.kind) {
-    case Path::Kind::kNull:
-      return "";
-    case Path::Kind::kPostmaster:
-      return "Postmaster";
-    case Path::Kind::kMailbox:
-      return path.mailbox.ToString();
-  }
-  return "";
-}
-
 bool Contains(std::string_view haystack, std::string_view token) {
   return absl::AsciiStrToLower(AsAbsl(haystack)).find(absl::AsciiStrToLower(AsAbsl(token))) !=
          std::string::npos;
@@ -135,11 +123,11 @@ class EmbeddedRun : public TargetRun {
     for (const auto& host : service_.hosts) {
       for (const StoredMessage& stored : host->queued()) {
         OracleMessage message;
-        message.sender = PathText(stored.envelope.sender);
+        message.sender = PathAddress(stored.envelope.sender);
         message.body = stored.body;
         bool carries = Contains(message.sender, token) || Contains(stored.body, token);
         for (const EnvelopeRecipient& recipient : stored.envelope.recipients) {
-          message.recipients.push_back(PathText(recipient.path));
+          message.recipients.push_back(PathAddress(recipient.path));
           carries = carries || Contains(message.recipients.back(), token);
           message.relayed = message.relayed || recipient.relay();
           message.local = message.local || recipient.disposition == Disposition::kDeliverLocal;

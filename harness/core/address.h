@@ -77,6 +77,10 @@ absl::StatusOr<Path> ParsePath(std::string_view text, const AddressOptions& opti
 // Used by the command parser to split a path from its ESMTP parameters.
 size_t PathTokenLength(std::string_view text);
 
+// The address alone, without brackets or source route: "" for the null path, "Postmaster",
+// or "local@domain" (for logs, spool envelopes and the sink's records).
+std::string PathAddress(const Path& path);
+
 // The wire form, always bracketed: "<>", "<Postmaster>", "<@a,@b:local@domain>".
 std::string FormatPath(const Path& path);
 

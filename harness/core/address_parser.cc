@@ -791,4 +791,16 @@ void CompleteDomain(Path& path, std::string_view local_domain) {
   }
 }
 
+std::string PathAddress(const Path& path) {
+  switch (path.kind) {
+    case Path::Kind::kNull:
+      return "";
+    case Path::Kind::kPostmaster:
+      return "Postmaster";
+    case Path::Kind::kMailbox:
+      return path.mailbox.ToString();
+  }
+  return "";
+}
+
 }  // namespace smtpgate

@@ -85,18 +85,6 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-std::string PathText(const Path& path) {
-  switch (path.kind) {
-    case Path::Kind::kNull:
-      return "";
-    case Path::Kind::kPostmaster:
-      return "Postmaster";
-    case Path::Kind::kMailbox:
-      return path.mailbox.ToString();
-  }
-  return "";
-}
-
 std::string FormatReceived(std::chrono::system_clock::time_point t) {
   return absl::FormatTime(AsAbsl(kTimeFormat), absl::FromChrono(t), absl::UTCTimeZone());
 }
@@ -258,12 +246,12 @@ class SinkConnection : public std::enable_shared_from_this<SinkConnection> {
       case Verb::kMail:
         if (has_mail_) return Reply(503, "5.5.1", "nested MAIL command");
         has_mail_ = true;
-        sender_ = PathText(command->path);
+        sender_ = PathAddress(command->path);
         recipients_.clear();
         return Reply(250, "2.1.0", "sender ok");
       case Verb::kRcpt:
         if (!has_mail_) return Reply(503, "5.5.1", "need MAIL before RCPT");
-        recipients_.push_back(PathText(command->path));
+        recipients_.push_back(PathAddress(command->path));
         return Reply(250, "2.1.5", "recipient ok");
       case Verb::kData:
         if (!has_mail_) return Reply(503, "5.5.1", "need MAIL before DATA");

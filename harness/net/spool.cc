@@ -125,18 +125,6 @@ std::string Rfc3339Now() {
   return buffer;
 }
 
-std::string AddressOf(const Path& path) {
-  switch (path.kind) {
-    case Path::Kind::kNull:
-      return "";
-    case Path::Kind::kPostmaster:
-      return "Postmaster";
-    case Path::Kind::kMailbox:
-      return path.mailbox.ToString();
-  }
-  return "";
-}
-
 json EnvelopeJson(const std::string& id, const Envelope& envelope, uint64_t size,
                   const SpoolProvenance& provenance) {
   json params = json::object();
@@ -154,7 +142,7 @@ json EnvelopeJson(const std::string& id, const Envelope& envelope, uint64_t size
   json recipients = json::array();
   for (const EnvelopeRecipient& r : envelope.recipients) {
     if (r.disposition == Disposition::kReject) continue;
-    recipients.push_back({{"address", AddressOf(r.path)},
+    recipients.push_back({{"address", PathAddress(r.path)},
                           {"path", FormatPath(r.path)},
                           {"routing_domain", r.routing_domain},
                           {"disposition", std::string(DispositionName(r.disposition))},
@@ -164,7 +152,7 @@ json EnvelopeJson(const std::string& id, const Envelope& envelope, uint64_t size
               {"id", id},
               {"received", Rfc3339Now()},
               {"size", size},
-              {"sender", AddressOf(envelope.sender)},
+              {"sender", PathAddress(envelope.sender)},
               {"sender_path", FormatPath(envelope.sender)},
               {"parameters", std::move(params)},
               {"client",
