@@ -6,6 +6,8 @@
 #ifndef SMTPGATE_TESTS_CLIENT_TEST_SUPPORT_H_
 #define SMTPGATE_TESTS_CLIENT_TEST_SUPPORT_H_
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -106,7 +108,13 @@ class ScriptServer {
       }
     });
   }
-  ~ScriptServer() { Join(); }
+  // Wakes a thread still blocked in accept() (no client came, e.g. the test's connect
+  // failed) so the test ends instead of hanging: on Linux, shutdown() of a listening socket
+  // makes accept() return. Connections already accepted are not affected.
+  ~ScriptServer() {
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+    Join();
+  }
 
   void Join() {
     if (thread_.joinable()) thread_.join();
