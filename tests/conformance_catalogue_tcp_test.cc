@@ -24,38 +24,11 @@
 #include "harness/conformance/tcp_target.h"
 #include "harness/conformance/variables.h"
 #include "harness/conformance/verdict.h"
-#include "harness/net/server.h"
-#include "harness/net/server_config.h"
 #include "harness/net/sink.h"
+#include "running_server.h"
 
 namespace smtpgate::conformance {
 namespace {
-
-class ServerThread {
- public:
-  ServerThread(Profile profile, const std::string& relay_host, uint16_t port) {
-    ServerConfig config = DemoServerConfig(profile);
-    config.listen = {"127.0.0.1:" + std::to_string(port)};
-    config.relay_host = relay_host;
-    absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(config);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) return;
-    server_ = *std::move(server);
-    port_ = server_->endpoints().at(0).port();
-    thread_ = std::thread([this] { server_->Run(); });
-  }
-  ~ServerThread() {
-    if (server_) server_->Stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  uint16_t port() const { return port_; }
-  bool stopped() const { return server_ == nullptr || server_->service_stopped(); }
-
- private:
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  uint16_t port_ = 0;
-};
 
 class ConformanceCatalogueTcpTest : public ::testing::TestWithParam<Profile> {};
 
@@ -71,7 +44,7 @@ TEST_P(ConformanceCatalogueTcpTest, VerdictsMatchTheExpectations) {
 
   absl::StatusOr<std::unique_ptr<Sink>> sink = Sink::Start("127.0.0.1:0");
   ASSERT_TRUE(sink.ok()) << sink.status();
-  auto server = std::make_unique<ServerThread>(profile, (*sink)->address(), 0);
+  auto server = std::make_unique<RunningServer>(profile, (*sink)->address(), 0);
   const uint16_t port = server->port();
   ASSERT_NE(port, 0);
 
@@ -91,7 +64,7 @@ TEST_P(ConformanceCatalogueTcpTest, VerdictsMatchTheExpectations) {
     // One at a time: a transcript that stops the service must not take others with it.
     for (const SuiteEntry& entry : suite.entries) {
       if (server->stopped()) {
-        server = std::make_unique<ServerThread>(profile, (*sink)->address(), port);
+        server = std::make_unique<RunningServer>(profile, (*sink)->address(), port);
       }
       results.push_back(
           RunTranscript(entry.transcript, target, *capabilities, entry.id, entry.area));

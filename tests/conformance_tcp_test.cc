@@ -13,9 +13,8 @@
 #include "harness/conformance/server_process.h"
 #include "harness/conformance/suite.h"
 #include "harness/conformance/tcp_target.h"
-#include "harness/net/server.h"
-#include "harness/net/server_config.h"
 #include "harness/net/sink.h"
+#include "running_server.h"
 
 namespace smtpgate::conformance {
 namespace {
@@ -26,32 +25,6 @@ std::string TestData() {
   const char* source = std::getenv("SMTPGATE_SOURCE_DIR");
   return std::string(source != nullptr ? source : ".") + "/tests/testdata/conformance";
 }
-
-// The demo reference server on a free loopback port, relaying to `relay_host`.
-class RunningServer {
- public:
-  RunningServer(Profile profile, const std::string& relay_host) {
-    ServerConfig config = DemoServerConfig(profile);
-    config.listen = {"127.0.0.1:0"};
-    config.relay_host = relay_host;
-    absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(config);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) return;
-    server_ = *std::move(server);
-    port_ = server_->endpoints().at(0).port();
-    thread_ = std::thread([this] { server_->Run(); });
-  }
-  ~RunningServer() {
-    if (server_) server_->Stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  uint16_t port() const { return port_; }
-
- private:
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  uint16_t port_ = 0;
-};
 
 std::map<std::string, TestResult> RunOverTcp(Profile profile, bool with_sink) {
   std::unique_ptr<Sink> sink;
