@@ -210,8 +210,9 @@ void FuzzServer(SaslMechanism mechanism, std::string_view input) {
   Check(SmtpErrorOf(again.error).code == 503, "Begin after done() is 503");
 }
 
-// Every base64 text the client could have meant as SASL data: whole lines, and the third
-// token of an AUTH command line.
+// Every base64 text the client could have meant as SASL data: whole lines, and every
+// space-separated token of a line (the command parser tolerates extra and trailing spaces
+// around an AUTH initial response).
 std::vector<std::string> DecodedClientData(std::string_view input) {
   std::vector<std::string> decoded;
   size_t start = 0;
@@ -220,10 +221,14 @@ std::vector<std::string> DecodedClientData(std::string_view input) {
     if (end == std::string_view::npos) end = input.size();
     std::string_view line = input.substr(start, end - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const size_t space = line.rfind(' ');
-    for (std::string_view candidate :
-         {line, space == std::string_view::npos ? std::string_view() : line.substr(space + 1)}) {
-      if (auto text = DecodeBase64(candidate); text.ok()) decoded.push_back(*text);
+    if (auto text = DecodeBase64(line); text.ok()) decoded.push_back(*text);
+    size_t token_start = 0;
+    while (token_start < line.size()) {
+      size_t token_end = line.find(' ', token_start);
+      if (token_end == std::string_view::npos) token_end = line.size();
+      const std::string_view token = line.substr(token_start, token_end - token_start);
+      if (auto text = DecodeBase64(token); !token.empty() && text.ok()) decoded.push_back(*text);
+      token_start = token_end + 1;
     }
     start = end + 1;
   }
