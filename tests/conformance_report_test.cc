@@ -9,15 +9,18 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "harness/conformance/conform_command.h"
-#include "harness/conformance/junit_writer.h"
-#include "harness/conformance/results_json.h"
 #include "harness/conformance/suite.h"
 #include "harness/conformance/target_file.h"
+#include "harness/report/junit_writer.h"
+#include "harness/report/results_json.h"
 #include "nlohmann/json.hpp"
 
 namespace smtpgate::conformance {
 namespace {
 
+using report::JUnitXml;
+using report::ResultsJsonText;
+using report::XmlEscape;
 using ::testing::HasSubstr;
 
 std::string Source() {
@@ -108,7 +111,7 @@ TEST(ResultsJson, ShapeAndRoundTrip) {
   const RunResults results = SampleResults();
   const nlohmann::json parsed = nlohmann::json::parse(ResultsJsonText(results), nullptr, false);
   ASSERT_FALSE(parsed.is_discarded());
-  EXPECT_EQ(parsed["schema_version"], 1);
+  EXPECT_EQ(parsed["schema_version"], 2);
   EXPECT_EQ(parsed["smtpgate_version"], "0.1.0");
   EXPECT_EQ(parsed["target"], "embedded (profile secure)");
   EXPECT_EQ(parsed["profile"], "secure");

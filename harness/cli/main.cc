@@ -1,4 +1,4 @@
-// The `smtpgate` command: serve | sink | conform | version.
+// The `smtpgate` command: serve | sink | conform | report | version.
 //
 // Flags are absl flags; `--long-name` is accepted for `--long_name` (absl's spelling), so
 // the command line reads as documented in the README.
@@ -14,6 +14,7 @@
 #include "harness/conformance/conform_command.h"
 #include "harness/net/serve_command.h"
 #include "harness/net/sink_command.h"
+#include "harness/report/report_command.h"
 
 // serve
 ABSL_FLAG(std::string, config, "", "serve: TOML configuration file (default: the built-in demo)");
@@ -35,16 +36,16 @@ ABSL_FLAG(std::vector<std::string>, suite, {},
           "conform: transcript directories or files, comma-separated (default: conformance)");
 ABSL_FLAG(std::vector<std::string>, tags, {}, "conform: run only transcripts with these tags");
 ABSL_FLAG(int, jobs, 2, "conform: transcripts run in parallel");
-ABSL_FLAG(std::string, json, "", "conform: write results JSON here");
-ABSL_FLAG(std::string, junit, "", "conform: write JUnit XML here");
-ABSL_FLAG(std::string, sarif, "", "conform: write SARIF 2.1.0 here");
-ABSL_FLAG(std::string, html, "", "conform: write an HTML report here");
+ABSL_FLAG(std::string, json, "", "conform/report: write results JSON here");
+ABSL_FLAG(std::string, junit, "", "conform/report: write JUnit XML here");
+ABSL_FLAG(std::string, sarif, "", "conform/report: write SARIF 2.1.0 here");
+ABSL_FLAG(std::string, html, "", "conform/report: write an HTML report here");
 ABSL_FLAG(std::string, baseline, "",
-          "conform: compare with this baseline; exit 1 only on regressions");
-ABSL_FLAG(bool, write_baseline, false, "conform: record the results as the new --baseline");
+          "conform/report: compare with this baseline; exit 1 only on regressions");
+ABSL_FLAG(bool, write_baseline, false, "conform/report: record the results as the new --baseline");
 ABSL_FLAG(std::string, server_cmd, "",
           "conform: shell command that starts the server under test (watched for crashes)");
-ABSL_FLAG(bool, strict, false, "conform: WARN also makes the exit code 1");
+ABSL_FLAG(bool, strict, false, "conform/report: WARN also counts as a failure");
 ABSL_FLAG(bool, verbose, false, "conform: print every exchange");
 
 namespace {
@@ -57,10 +58,14 @@ constexpr char kUsage[] =
     "  smtpgate sink    [--listen ADDR:PORT] [--record FILE]\n"
     "  smtpgate conform (--embedded [--profile P] | --target HOST:PORT | --target-file F)\n"
     "                   [--suite DIR,...] [--tags T,...] [--jobs N] [--json F] [--junit F]\n"
+    "                   [--sarif F] [--html F] [--baseline F [--write-baseline]]\n"
     "                   [--server-cmd CMD] [--strict]\n"
+    "  smtpgate report  RESULTS.json... [--json F] [--junit F] [--sarif F] [--html F]\n"
+    "                   [--baseline F [--write-baseline]] [--strict]\n"
     "  smtpgate version\n"
     "\n"
-    "Exit codes (conform): 0 no FAIL, 1 FAIL, 2 usage or input error, 3 target unreachable.\n";
+    "Exit codes (conform): 0 no FAIL, 1 FAIL, 2 usage or input error, 3 target unreachable.\n"
+    "With --baseline (conform, report): 0 no regression, 1 a test regressed.\n";
 
 // "--relay-host=x" → "--relay_host=x": absl flag names cannot contain '-'.
 std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
@@ -87,11 +92,28 @@ int main(int argc, char** argv) {
   const std::vector<char*> positional =
       absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
 
-  if (positional.size() != 2) {
-    std::fputs(kUsage, positional.size() < 2 ? stdout : stderr);
-    return positional.size() < 2 ? 0 : 2;
+  if (positional.size() < 2) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
   const std::string command = positional[1];
+  if (command == "report") {
+    smtpgate::ReportCommandOptions options;
+    options.inputs.assign(positional.begin() + 2, positional.end());
+    options.outputs.json_path = absl::GetFlag(FLAGS_json);
+    options.outputs.junit_path = absl::GetFlag(FLAGS_junit);
+    options.outputs.sarif_path = absl::GetFlag(FLAGS_sarif);
+    options.outputs.html_path = absl::GetFlag(FLAGS_html);
+    options.outputs.baseline_path = absl::GetFlag(FLAGS_baseline);
+    options.outputs.write_baseline = absl::GetFlag(FLAGS_write_baseline);
+    options.outputs.strict = absl::GetFlag(FLAGS_strict);
+    return smtpgate::RunReport(options);
+  }
+  if (positional.size() != 2) {
+    std::fprintf(stderr, "smtpgate %s: unexpected argument '%s'\n\n%s", command.c_str(),
+                 positional[2], kUsage);
+    return 2;
+  }
 
   if (command == "serve") {
     smtpgate::ServeOptions options;

@@ -11,9 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "harness/conformance/console.h"
 #include "harness/conformance/embedded_target.h"
-#include "harness/conformance/junit_writer.h"
 #include "harness/conformance/parallel_runner.h"
-#include "harness/conformance/results_json.h"
 #include "harness/conformance/runner.h"
 #include "harness/conformance/server_process.h"
 #include "harness/conformance/suite.h"
@@ -22,6 +20,7 @@
 #include "harness/core/profile.h"
 #include "harness/net/sink.h"
 #include "harness/net/smtp_client.h"
+#include "harness/report/report_outputs.h"
 
 #ifndef SMTPGATE_VERSION
 #define SMTPGATE_VERSION "0.0.0"
@@ -44,19 +43,6 @@ std::string NowRfc3339() {
   char text[32];
   std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;
-}
-
-void WarnUnsupported(const ConformOptions& options) {
-  const std::pair<bool, const char*> unsupported[] = {
-      {!options.sarif_path.empty(), "--sarif"},
-      {!options.html_path.empty(), "--html"},
-      {!options.baseline_path.empty(), "--baseline"},
-      {options.write_baseline, "--write-baseline"},
-  };
-  for (const auto& [set, flag] : unsupported) {
-    if (set)
-      std::fprintf(stderr, "smtpgate conform: warning: %s is not supported yet; ignored\n", flag);
-  }
 }
 
 // What a TCP run needs besides the target: the sink and the watched server process.
@@ -120,6 +106,18 @@ std::variant<std::unique_ptr<Target>, int> MakeTarget(const ConformOptions& opti
   return std::make_unique<TcpTarget>(std::move(config), parts.sink.get(), parts.process.get());
 }
 
+report::ReportOptions Outputs(const ConformOptions& options) {
+  report::ReportOptions outputs;
+  outputs.json_path = options.json_path;
+  outputs.junit_path = options.junit_path;
+  outputs.sarif_path = options.sarif_path;
+  outputs.html_path = options.html_path;
+  outputs.baseline_path = options.baseline_path;
+  outputs.write_baseline = options.write_baseline;
+  outputs.strict = options.strict;
+  return outputs;
+}
+
 int ExitCode(const RunResults& results, bool strict) {
   for (const TestResult& test : results.tests) {
     if (test.verdict == Verdict::kFail || test.verdict == Verdict::kError ||
@@ -141,7 +139,10 @@ int Conform(const ConformOptions& options) {
         "--target-file F");
   }
   if (options.jobs < 1 || options.jobs > 256) return Usage("--jobs must be 1..256");
-  WarnUnsupported(options);
+  const report::ReportOptions outputs = Outputs(options);
+  // A missing or malformed baseline is an input error: found before anything runs.
+  absl::StatusOr<std::optional<report::Baseline>> baseline = report::PrepareGate(outputs);
+  if (!baseline.ok()) return Usage(std::string(baseline.status().message()));
 
   TcpParts parts;
   std::variant<std::unique_ptr<Target>, int> made = MakeTarget(options, parts);
@@ -198,21 +199,8 @@ int Conform(const ConformOptions& options) {
       std::chrono::steady_clock::now() - start);
   std::fputs(FormatSummary(results).c_str(), stdout);
 
-  int code = ExitCode(results, options.strict);
-  if (!options.json_path.empty()) {
-    if (absl::Status written = WriteResultsJson(options.json_path, results); !written.ok()) {
-      std::fprintf(stderr, "smtpgate conform: %s\n", std::string(written.message()).c_str());
-      code = kConformUsage;
-    }
-  }
-  if (!options.junit_path.empty()) {
-    if (absl::Status written = WriteJUnit(options.junit_path, results, options.strict);
-        !written.ok()) {
-      std::fprintf(stderr, "smtpgate conform: %s\n", std::string(written.message()).c_str());
-      code = kConformUsage;
-    }
-  }
-  return code;
+  return report::WriteReports(outputs, {results}, *baseline, ExitCode(results, options.strict),
+                              "smtpgate conform");
 }
 
 }  // namespace

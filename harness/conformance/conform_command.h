@@ -1,7 +1,10 @@
 // `smtpgate conform`: load the transcripts, pick the target, run, report, exit code.
 //   0 no FAIL (and no ERROR); 1 at least one FAIL or ERROR (WARN too with --strict);
-//   2 usage or input error (bad transcript, bad target file, unknown variable) before any
-//     test ran; 3 target unreachable.
+//   2 usage or input error (bad transcript, bad target file, unknown variable, missing or
+//     malformed baseline) before any test ran, or a report that cannot be written;
+//   3 target unreachable.
+// With --baseline F the exit code is 1 only when a test regressed against F (see
+// harness/report/baseline_diff.h); with --write-baseline the run is recorded in F (exit 0).
 #ifndef SMTPGATE_HARNESS_CONFORMANCE_CONFORM_COMMAND_H_
 #define SMTPGATE_HARNESS_CONFORMANCE_CONFORM_COMMAND_H_
 
@@ -21,13 +24,12 @@ struct ConformOptions {
   std::string json_path;
   std::string junit_path;
   std::string server_cmd;
-  bool strict = false;
-  bool verbose = false;
-  // Not implemented yet (a later issue): accepted and ignored with a warning.
   std::string sarif_path;
   std::string html_path;
-  std::string baseline_path;
-  bool write_baseline = false;
+  std::string baseline_path;    // gate: exit 1 only on regressions against this baseline
+  bool write_baseline = false;  // record this run as the baseline (exit 0)
+  bool strict = false;
+  bool verbose = false;
 };
 
 inline constexpr int kConformOk = 0;

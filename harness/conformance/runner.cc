@@ -190,9 +190,14 @@ TestResult TranscriptRunner::Run() {
   if (!CheckRequirements() || !ExpandAll()) return finish();
   run_ = target_.Begin();
   replies_.resize(transcript_.steps.size());
+  step_exchange_.assign(transcript_.steps.size(), -1);
   for (size_t i = 0; i < transcript_.steps.size(); ++i) {
-    if (!Execute(i)) break;
+    current_step_ = static_cast<int>(i);
+    const bool go_on = Execute(i);
+    step_exchange_[i] = static_cast<int>(result_.exchange.size()) - 1;
+    if (!go_on) break;
   }
+  current_step_ = -1;
   bool harness_error = false;  // nothing meaningful was tested: no outcome checks
   for (const Finding& finding : result_.findings) {
     if (finding.verdict == Verdict::kSkip) return finish();
@@ -204,12 +209,18 @@ TestResult TranscriptRunner::Run() {
         absl::StrCat(replies_checked_, " replies as expected"));
   }
   oracle_deadline_ = Clock::now() + target_.config().oracle_wait;
-  for (const Step& step : transcript_.steps) {
-    const auto* expect = std::get_if<ExpectStep>(&step.body);
+  for (size_t i = 0; i < transcript_.steps.size(); ++i) {
+    const auto* expect = std::get_if<ExpectStep>(&transcript_.steps[i].body);
     if (expect != nullptr && IsDeferredOutcome(expect->kind) && !harness_error) {
+      // An oracle finding is about what happened up to where the EXPECT is written (the
+      // reply that accepted a relay, say), not about the end of the exchange.
+      current_step_ = static_cast<int>(i);
+      pinned_exchange_ = expect->kind == OutcomeKind::kAlive ? -1 : step_exchange_[i];
       CheckDeferred(*expect);
     }
   }
+  current_step_ = -1;
+  pinned_exchange_ = -1;
   if ((transcript_.HasTag("malformed") || transcript_.HasTag("dos")) &&
       !transcript_.HasOutcome(OutcomeKind::kAlive)) {
     CheckAlive(/*automatic=*/true);
@@ -343,7 +354,7 @@ bool TranscriptRunner::EnsureConnected(size_t index) {
   peer_gone_ = false;
   announced_close_ = 0;
   quit_sent_ = false;
-  last_sent_.clear();
+  last_sent_.reset();
   return true;
 }
 

@@ -64,6 +64,9 @@ class TranscriptRunner {
   std::unique_ptr<Connection> connection_;
   std::vector<std::vector<std::string>> payloads_;  // per step: expanded send parts / argument
   std::vector<std::optional<ReadResult>> replies_;  // per S: step: what it read
+  std::vector<int> step_exchange_;  // per step: the last exchange entry when it ran (-1: did not)
+  int current_step_ = -1;           // the step findings are about (-1: the test as a whole)
+  int pinned_exchange_ = -1;        // when >= 0: the entry findings point at (deferred outcomes)
   Clock::time_point start_;
   Clock::time_point oracle_deadline_;
   int64_t simulated_ms_ = 0;
@@ -78,7 +81,8 @@ class TranscriptRunner {
   bool service_down_reported_ = false;
   bool suspect_crash_ = false;  // a dropped connection or failed liveness: wait for the process
   int replies_checked_ = 0;
-  std::string last_sent_;  // for reasons: the last command line (or chunk) sent
+  // For reasons: the last command line (or chunk) sent; none since the connection opened.
+  std::optional<std::string> last_sent_;
 };
 
 }  // namespace smtpgate::conformance

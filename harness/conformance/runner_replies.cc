@@ -42,7 +42,11 @@ bool CloseOnly(const ReplyPattern& pattern) {
 }  // namespace
 
 void TranscriptRunner::Add(Verdict verdict, Evidence evidence, std::string reason) {
-  result_.findings.push_back(Finding{verdict, evidence, std::move(reason)});
+  const int line =
+      current_step_ >= 0 ? transcript_.steps[static_cast<size_t>(current_step_)].location.line : 0;
+  const int at =
+      pinned_exchange_ >= 0 ? pinned_exchange_ : static_cast<int>(result_.exchange.size()) - 1;
+  result_.findings.push_back(Finding{verdict, evidence, std::move(reason), line, at});
 }
 
 void TranscriptRunner::Record(ExchangeEntry::Direction direction, std::string data,
@@ -130,13 +134,14 @@ void TranscriptRunner::EndConnection(bool check_extra) {
 }
 
 bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
-  const bool banner = connection_ == nullptr || last_sent_.empty();
+  const bool banner = connection_ == nullptr || !last_sent_.has_value();
   if (!EnsureConnected(index)) return false;
   const ReadResult read = ReadNext(ReplyTimeout(), /*poll=*/false);
   replies_[index] = read;
   awaiting_ = false;
-  const std::string to =
-      banner ? std::string("as the banner") : absl::StrCat("to '", last_sent_, "'");
+  const std::string to = banner                ? std::string("as the banner")
+                         : last_sent_->empty() ? std::string("to an empty line")
+                                               : absl::StrCat("to '", *last_sent_, "'");
   const std::string expected = absl::StrCat(Where(index), " expected ", step.pattern.text);
   auto fail = [&](std::string reason) {
     steps_failed_ = true;

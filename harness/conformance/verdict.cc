@@ -22,6 +22,13 @@ std::string_view VerdictName(Verdict verdict) {
   return "ERROR";
 }
 
+std::optional<Verdict> ParseVerdict(std::string_view name) {
+  for (Verdict verdict : kAllVerdicts) {
+    if (VerdictName(verdict) == name) return verdict;
+  }
+  return std::nullopt;
+}
+
 int VerdictRank(Verdict verdict) {
   switch (verdict) {
     case Verdict::kPass:

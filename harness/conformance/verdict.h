@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +18,8 @@ namespace smtpgate::conformance {
 enum class Verdict { kPass, kFail, kWarn, kSkip, kError };
 inline constexpr Verdict kAllVerdicts[] = {Verdict::kPass, Verdict::kFail, Verdict::kWarn,
                                            Verdict::kSkip, Verdict::kError};
-std::string_view VerdictName(Verdict verdict);  // "PASS", "FAIL", ...
+std::string_view VerdictName(Verdict verdict);               // "PASS", "FAIL", ...
+std::optional<Verdict> ParseVerdict(std::string_view name);  // the inverse of VerdictName
 // Which verdict wins when a test produced several: FAIL > ERROR > SKIP > WARN > PASS.
 int VerdictRank(Verdict verdict);
 
@@ -28,6 +30,8 @@ struct Finding {
   Verdict verdict = Verdict::kPass;
   Evidence evidence = Evidence::kReplySequence;
   std::string reason;
+  int line = 0;             // transcript line of the step it is about; 0: the test as a whole
+  int exchange_index = -1;  // the exchange entry it points at (reports highlight it); -1: none
 };
 
 struct ExchangeEntry {
