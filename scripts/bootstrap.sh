@@ -10,6 +10,9 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev openssl python3 git
 )
 
+# Chromium, python3-jsonschema and the SARIF Multitool for the report tests (its own checks).
+bash "$(dirname "$0")/install-report-tools.sh"
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then

@@ -225,7 +225,7 @@ std::string TestRows(const TestResult& test, size_t r, size_t i) {
   if (!detailed) return out;
   const int line = OffendingLine(test);
   absl::StrAppend(&out, "<tr class=\"detail\" id=\"", detail_id, "\" data-run=\"", r,
-                  "\" data-id=\"", HtmlEscape(test.id), "\" data-offending=\"",
+                  "\" data-id=\"", HtmlEscape(test.id), "\" data-offending-index=\"",
                   OffendingEntry(test),
                   "\"><td colspan=\"6\"><div class=\"meta\">source: ", HtmlEscape(test.source),
                   " &middot; transcript: <code>", HtmlEscape(test.path),
