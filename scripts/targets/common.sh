@@ -1,0 +1,74 @@
+# Shared by the real-target scripts (scripts/targets/*.sh); sourced, not run.
+#
+# Every target instance lives under $SMTPGATE_TARGETS_DIR (default build/targets), listens
+# on its own loopback port and hands non-local mail to the smtpgate sink one port above.
+# Nothing here touches a system-wide MTA, port 25 or an init system.
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+targets_dir=${SMTPGATE_TARGETS_DIR:-$repo_root/build/targets}
+
+variants=(good open-relay auth-implies-relay)
+
+die() {
+  echo "$(basename "$0"): $*" >&2
+  exit 2
+}
+
+# check_variant NAME: dies unless NAME is a known variant.
+check_variant() {
+  local v
+  for v in "${variants[@]}"; do [ "$v" = "$1" ] && return 0; done
+  die "unknown variant '$1' (one of: ${variants[*]})"
+}
+
+# variant_port BASE VARIANT: BASE for good, BASE+10 for open-relay, BASE+20 for
+# auth-implies-relay. The sink of each instance is that port + 1.
+variant_port() {
+  case "$2" in
+    good) echo "$1" ;;
+    open-relay) echo $(($1 + 10)) ;;
+    auth-implies-relay) echo $(($1 + 20)) ;;
+  esac
+}
+
+# ensure_packages PKG...: installs the Debian packages that dpkg does not have.
+ensure_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+      missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to install: ${missing[*]}"
+    sudo_cmd=(sudo)
+  fi
+  echo "$(basename "$0"): installing ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_for_banner PORT SECONDS: waits until 127.0.0.1:PORT answers with a 220 banner.
+wait_for_banner() {
+  local port=$1 deadline=$((SECONDS + $2)) line
+  while [ $SECONDS -lt $deadline ]; do
+    line=$( (exec 3<>"/dev/tcp/127.0.0.1/$port" && read -r -t 5 l <&3 && echo "$l") 2>/dev/null) ||
+      true
+    case "$line" in 220*) return 0 ;; esac
+    sleep 0.2
+  done
+  return 1
+}
+
+# test_cert DIR: a self-signed certificate for mx.example.test in DIR (made once).
+test_cert() {
+  [ -s "$1/cert.pem" ] && [ -s "$1/key.pem" ] ||
+    sh "$repo_root/scripts/make-test-cert.sh" "$1" >/dev/null
+}

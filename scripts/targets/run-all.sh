@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# run-all.sh [SERVER...]
+#
+# Starts Postfix and aiosmtpd on loopback in all three variants (good, open-relay,
+# auth-implies-relay), runs the whole conformance suite against each with the sink as the
+# delivery oracle, stops them, prints the matrix (server x variant x area) and compares
+# every run with conformance/expectations/real-targets.toml. Exit 0 when all match.
+#
+# Installs what is missing (Debian packages; Postfix is unpacked into build/targets, never
+# installed). Uses build/release/smtpgate, building it first when absent; set SMTPGATE to
+# use another binary. Results (JSON, JUnit) go to reports/out/targets/.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$repo_root"
+
+servers=("$@")
+[ ${#servers[@]} -gt 0 ] || servers=(postfix aiosmtpd)
+out=$repo_root/reports/out/targets
+mkdir -p "$out"
+
+smtpgate=${SMTPGATE:-$repo_root/build/release/smtpgate}
+if [ -z "${SMTPGATE:-}" ]; then
+  bash scripts/bootstrap.sh
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target smtpgate -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+fi
+[ -x "$smtpgate" ] || die "no smtpgate binary at $smtpgate"
+
+start=$SECONDS
+stop_all() {
+  local s v
+  for s in "${servers[@]}"; do
+    for v in "${variants[@]}"; do bash "scripts/targets/$s.sh" stop "$v" >/dev/null 2>&1 || true; done
+  done
+}
+trap stop_all EXIT
+
+# Start one variant first so package installs happen once, then the rest.
+for s in "${servers[@]}"; do
+  for v in "${variants[@]}"; do bash "scripts/targets/$s.sh" start "$v"; done
+done
+
+# The runs are mostly waiting (oracle waits, Postfix's error sleep), so all go at once.
+pids=()
+specs=()
+for s in "${servers[@]}"; do
+  for v in "${variants[@]}"; do
+    "$smtpgate" conform --target-file "conformance/targets/$s-$v.toml" --jobs 8 \
+      --json "$out/$s-$v.json" --junit "$out/$s-$v.xml" >"$out/$s-$v.log" 2>&1 &
+    pids+=($!)
+    specs+=("$s:$v=$out/$s-$v.json")
+  done
+done
+status=0
+i=0
+for s in "${servers[@]}"; do
+  for v in "${variants[@]}"; do
+    rc=0
+    wait "${pids[$i]}" || rc=$?
+    # conform: 0 no FAIL, 1 FAIL (expected for bad variants); anything else is an error.
+    if [ "$rc" -gt 1 ]; then
+      echo "run-all: conform against $s ($v) exited $rc:" >&2
+      tail -n 5 "$out/$s-$v.log" >&2
+      status=2
+    fi
+    i=$((i + 1))
+  done
+done
+stop_all
+trap - EXIT
+[ "$status" -eq 0 ] || exit "$status"
+
+echo
+/usr/bin/python3 scripts/targets/check_expectations.py \
+  --expect conformance/expectations/real-targets.toml "${specs[@]}" || status=$?
+echo "run-all: ${servers[*]} x ${variants[*]} in $((SECONDS - start)) s; results in $out"
+exit "$status"
