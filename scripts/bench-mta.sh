@@ -9,8 +9,11 @@
 # number of messages and concurrent sessions. Every message goes to alice@example.test
 # (local delivery, nothing relayed).
 #
-#   MESSAGES=2000 SIZE=10240 SESSIONS=10 MODE=connection|session bash scripts/bench-mta.sh
+#   MESSAGES=2000 SIZE=10240 SESSIONS=10 MODE=connection|session ROUNDS=3 \
+#     bash scripts/bench-mta.sh
 #
+# The servers take turns within each round (so a busy moment of the machine hits all of
+# them) and each figure is the median of ROUNDS.
 # MODE=connection (default) opens a connection per message; MODE=session sends all of a
 # session's messages over one connection (smtp-source -d). Prints one line per server and
 # the ratios to Postfix; writes them to reports/out/bench-mta.txt too.
@@ -22,6 +25,7 @@ messages=${MESSAGES:-2000}
 size=${SIZE:-10240}
 sessions=${SESSIONS:-10}
 mode=${MODE:-connection}
+rounds=${ROUNDS:-3}
 smtpgate_port=2825
 
 bash scripts/bootstrap.sh
@@ -55,15 +59,16 @@ maildir_count() {
   find "$1" -path '*/new/*' -type f 2>/dev/null | wc -l
 }
 
-# run NAME PORT MAILDIR_ROOT: prints "NAME seconds"; checks every message arrived.
-declare -A seconds
+# run NAME PORT MAILDIR_ROOT: adds the run's seconds to times[NAME]; checks that every
+# message arrived.
+declare -A times
 run() {
   local name=$1 port=$2 root=$3 before after t0 t1 deadline
   before=$(maildir_count "$root")
   t0=$(date +%s.%N)
   "${source_cmd[@]}" "127.0.0.1:$port"
   t1=$(date +%s.%N)
-  seconds[$name]=$(echo "$t1 - $t0" | bc -l)
+  times[$name]+="$(echo "$t1 - $t0" | bc -l) "
   # Postfix delivers after the 250; wait for it so no message is lost unnoticed.
   deadline=$((SECONDS + 120))
   while after=$(maildir_count "$root") && [ $((after - before)) -lt "$messages" ] &&
@@ -73,13 +78,21 @@ run() {
 }
 
 ensure_packages bc
-run postfix "$(variant_port 2625 good)" "$targets_dir/postfix-good/mail"
-run smtpgate "$smtpgate_port" "$work/spool"
-run aiosmtpd "$(variant_port 2725 good)" "$targets_dir/aiosmtpd-good/mail"
+for ((round = 1; round <= rounds; round++)); do
+  run postfix "$(variant_port 2625 good)" "$targets_dir/postfix-good/mail"
+  run smtpgate "$smtpgate_port" "$work/spool"
+  run aiosmtpd "$(variant_port 2725 good)" "$targets_dir/aiosmtpd-good/mail"
+done
+declare -A seconds
+for name in smtpgate postfix aiosmtpd; do
+  # shellcheck disable=SC2086
+  seconds[$name]=$(printf '%s\n' ${times[$name]} | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+done
 
 mkdir -p reports/out
 {
-  echo "bench-mta: $messages messages of $size octets, $sessions sessions, mode $mode ($(nproc) cores)"
+  echo "bench-mta: $messages messages of $size octets, $sessions sessions, mode $mode," \
+    "median of $rounds rounds ($(nproc) cores)"
   printf '%-10s %9s %10s %8s %16s\n' server seconds msgs/s MB/s "ratio to postfix"
   for name in smtpgate postfix aiosmtpd; do
     s=${seconds[$name]}

@@ -31,6 +31,7 @@ spool_dir = "/var/tmp/smtpgate-spool"
 relay_host = "127.0.0.1:2626"
 tarpit_seconds = 1.5
 io_threads = 2
+commit_threads = 3
 
 [limits]
 max_message_size = 1048576
@@ -80,6 +81,7 @@ TEST(ServerConfigTest, ReadsEveryKey) {
   EXPECT_EQ(config->relay_host, "127.0.0.1:2626");
   EXPECT_EQ(s.tarpit, std::chrono::milliseconds(1500));
   EXPECT_EQ(config->io_threads, 2);
+  EXPECT_EQ(config->commit_threads, 3);
   EXPECT_EQ(s.max_message_size, 1048576u);
   EXPECT_EQ(s.max_recipients, 7u);
   EXPECT_EQ(s.max_errors, 3);
@@ -145,6 +147,8 @@ TEST(ServerConfigTest, WrongTypeNamesLineAndKey) {
   EXPECT_EQ(ErrorOf("limits = 3\n"), "serve.toml:1: key 'limits': expected a table");
   EXPECT_EQ(ErrorOf("[limits]\nmax_connections = 0\n"),
             "serve.toml:2: key 'limits.max_connections': out of range (1..1000000)");
+  EXPECT_EQ(ErrorOf("io_threads = 1\ncommit_threads = 0\n"),
+            "serve.toml:2: key 'commit_threads': out of range (1..64)");
 }
 
 TEST(ServerConfigTest, UnknownKeyNamesLineAndKey) {

@@ -103,7 +103,7 @@ Server::Server(const ServerConfig& config, Options options, Spool spool)
         options_.io_model == IoModel::kContextPerThread ? 1 : threads));
     guards_.push_back(asio::make_work_guard(*contexts_.back()));
   }
-  blocking_ = std::make_unique<asio::thread_pool>(2);
+  blocking_ = std::make_unique<asio::thread_pool>(std::max(1, config_.commit_threads));
 }
 
 Server::~Server() {

@@ -390,7 +390,7 @@ absl::Status ReadDocument(const Reader& r, const toml::table& doc, const std::st
   SMTPGATE_RETURN_IF_ERROR(
       r.CheckKeys(doc, "",
                   {"hostname", "listen", "allow_non_loopback", "profile", "spool_dir", "relay_host",
-                   "tarpit_seconds", "io_threads", "tls", "limits", "policy", "users"}));
+                   "tarpit_seconds", "io_threads", "commit_threads", "tls", "limits", "policy", "users"}));
   SessionConfig& s = config.session;
   if (const toml::node* n = doc.get("hostname")) {
     SMTPGATE_RETURN_IF_ERROR(r.String(*n, "hostname", &s.hostname));
@@ -452,6 +452,9 @@ absl::Status ReadDocument(const Reader& r, const toml::table& doc, const std::st
   }
   if (const toml::node* n = doc.get("io_threads")) {
     SMTPGATE_RETURN_IF_ERROR(r.Unsigned(*n, "io_threads", 1, 64, &config.io_threads));
+  }
+  if (const toml::node* n = doc.get("commit_threads")) {
+    SMTPGATE_RETURN_IF_ERROR(r.Unsigned(*n, "commit_threads", 1, 64, &config.commit_threads));
   }
   if (const toml::node* n = doc.get("tls")) {
     const toml::table* table = nullptr;
@@ -560,6 +563,9 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
   }
   if (config.io_threads < 1 || config.io_threads > 64) {
     return absl::InvalidArgumentError("io_threads: expected 1..64");
+  }
+  if (config.commit_threads < 1 || config.commit_threads > 64) {
+    return absl::InvalidArgumentError("commit_threads: expected 1..64");
   }
   if (config.max_connections == 0 || config.max_connections_per_client == 0) {
     return absl::InvalidArgumentError("limits: connection limits must be at least 1");
