@@ -48,6 +48,25 @@ void TranscriptRunner::CheckDeferred(const ExpectStep& expect) {
   CheckOracle(expect);
 }
 
+int TranscriptRunner::ReplyToRcptWith(std::string_view needle) const {
+  int found = -1;
+  for (size_t i = 0; i < result_.exchange.size(); ++i) {
+    const ExchangeEntry& entry = result_.exchange[i];
+    if (entry.direction != ExchangeEntry::Direction::kClient ||
+        !absl::StrContains(AsAbsl(entry.data), AsAbsl(needle)) ||
+        !absl::StrContains(absl::AsciiStrToLower(entry.data), "rcpt to:")) {
+      continue;
+    }
+    for (size_t j = i + 1; j < result_.exchange.size(); ++j) {
+      if (result_.exchange[j].direction == ExchangeEntry::Direction::kServer) {
+        found = static_cast<int>(j);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
 void TranscriptRunner::CheckOracle(const ExpectStep& expect) {
   const OracleView view = run_->oracle();
   const Verdict failed = expect.level == FailLevel::kWarn ? Verdict::kWarn : Verdict::kFail;
@@ -101,6 +120,9 @@ void TranscriptRunner::CheckOracle(const ExpectStep& expect) {
   auto relayed = [](const OracleMessage& m) { return m.relayed; };
   auto local = [](const OracleMessage& m) { return m.local; };
   if (expect.kind == OutcomeKind::kNotRelayed) {
+    // A relay is offended by the reply that accepted the token's recipient: reports point
+    // there rather than at the end of the exchange.
+    if (const int reply = ReplyToRcptWith(result_.token); reply >= 0) pinned_exchange_ = reply;
     const std::vector<std::string> accepted = run_->AcceptedForRelay();
     if (!accepted.empty()) {
       fail(absl::StrCat("relayed: the server accepted ", absl::StrJoin(accepted, ", "),

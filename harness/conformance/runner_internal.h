@@ -45,6 +45,8 @@ class TranscriptRunner {
   void CheckDeferred(const ExpectStep& expect);
   void CheckOracle(const ExpectStep& expect);
   void CheckAlive(bool automatic);
+  // The index of the server's reply to the last RCPT that carried `needle`; -1: none.
+  int ReplyToRcptWith(std::string_view needle) const;
   absl::StatusOr<std::vector<OracleMessage>> OracleMessages(
       const std::function<bool(const OracleMessage&)>& done);
 
