@@ -4,7 +4,9 @@
 #  2. starts `smtpgate serve` on loopback (127.0.0.1:2525, relayed mail handed to the
 #     runner's sink on 127.0.0.1:2526) and runs the suite against it over TCP;
 #  3. runs every fuzz target briefly on its seed corpus (exec/s, coverage);
-# and writes JSON and JUnit reports under reports/out/.
+#  4. gates the embedded run against reports/baselines/embedded-secure.json (regressions
+#     fail the job) and combines both runs in one HTML report;
+# and writes JSON, JUnit, SARIF and HTML reports under reports/out/.
 #   scripts/run.sh [--fuzz-seconds N] [--profile P]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +33,8 @@ status=0
 echo
 echo "== 1. conformance suite against the embedded reference server (profile $profile)"
 "$smtpgate" conform --embedded --profile "$profile" --jobs "$jobs" \
-  --json "$out/embedded-$profile.json" --junit "$out/embedded-$profile.junit.xml" || status=1
+  --json "$out/embedded-$profile.json" --junit "$out/embedded-$profile.junit.xml" \
+  --sarif "$out/embedded-$profile.sarif" --html "$out/embedded-$profile.html" || status=1
 
 echo
 echo "== 2. conformance suite over TCP against smtpgate serve on 127.0.0.1:2525"
@@ -51,7 +54,8 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 "$smtpgate" conform --target-file conformance/targets/smtpgate-serve.toml --jobs 4 \
-  --json "$out/serve-$profile.json" --junit "$out/serve-$profile.junit.xml" || status=1
+  --json "$out/serve-$profile.json" --junit "$out/serve-$profile.junit.xml" \
+  --sarif "$out/serve-$profile.sarif" --html "$out/serve-$profile.html" || status=1
 kill "$server" 2>/dev/null || true
 wait "$server" 2>/dev/null || true
 
@@ -60,5 +64,13 @@ echo "== 3. fuzz pass: ${fuzz_seconds}s per target on its seed corpus (ASan+UBSa
 bash scripts/fuzz.sh --seconds "$fuzz_seconds" || status=1
 
 echo
-echo "reports: $out/ (embedded-$profile.json/.junit.xml, serve-$profile.json/.junit.xml, serve.log)"
+echo "== 4. regression gate and combined report"
+"$smtpgate" report "$out/embedded-$profile.json" \
+  --baseline reports/baselines/embedded-secure.json || status=1
+"$smtpgate" report "$out/embedded-$profile.json" "$out/serve-$profile.json" \
+  --html "$out/combined-$profile.html" >/dev/null || status=1
+
+echo
+echo "reports: $out/ (embedded-$profile and serve-$profile: .json .junit.xml .sarif .html;"
+echo "         combined-$profile.html; serve.log)"
 exit $status

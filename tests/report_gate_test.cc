@@ -85,7 +85,7 @@ TEST(Gate, ClassifiesEveryKindOfChange) {
   // --strict: WARN is bad too.
   const GateResult strict = CompareWithBaseline(baseline, now, /*strict=*/true);
   EXPECT_EQ(Changes(strict)["pass-warn"], Change::kRegressed);
-  EXPECT_EQ(Changes(strict)["warn-fail"], Change::kChanged);  // bad before and after
+  EXPECT_EQ(Changes(strict)["warn-fail"], Change::kRegressed);  // suspected, then proven
   // Known failures, missing and new passing tests do not fail the gate.
   const GateResult calm =
       CompareWithBaseline(BaselineFrom(MakeRun({{"a", Verdict::kFail}, {"b", Verdict::kPass}})),

@@ -17,16 +17,22 @@ namespace {
 
 constexpr size_t kDetailLimit = 160;
 
+// 0: fine; 1: WARN under --strict; 2: FAIL or ERROR.
+int Badness(Verdict verdict, bool strict) {
+  if (verdict == Verdict::kFail || verdict == Verdict::kError) return 2;
+  return strict && verdict == Verdict::kWarn ? 1 : 0;
+}
+
 Change Classify(const std::optional<Verdict>& before, const std::optional<Verdict>& after,
                 bool strict) {
   if (!after) return Change::kMissing;
-  if (!before) return IsBad(*after, strict) ? Change::kRegressed : Change::kNew;
-  const bool was_bad = IsBad(*before, strict);
-  const bool is_bad = IsBad(*after, strict);
-  if (is_bad && !was_bad) return Change::kRegressed;
-  if (was_bad && !is_bad) return Change::kImproved;
+  const int now = Badness(*after, strict);
+  if (!before) return now > 0 ? Change::kRegressed : Change::kNew;
+  const int was = Badness(*before, strict);
+  if (now > was) return Change::kRegressed;  // includes WARN -> FAIL under --strict
+  if (now < was) return Change::kImproved;
   if (*before != *after) return Change::kChanged;
-  return is_bad ? Change::kStillBad : Change::kUnchanged;
+  return now > 0 ? Change::kStillBad : Change::kUnchanged;
 }
 
 std::string VerdictText(const std::optional<Verdict>& verdict, std::string_view none) {
@@ -77,10 +83,7 @@ std::string_view ChangeName(Change change) {
   return "UNCHANGED";
 }
 
-bool IsBad(Verdict verdict, bool strict) {
-  return verdict == Verdict::kFail || verdict == Verdict::kError ||
-         (strict && verdict == Verdict::kWarn);
-}
+bool IsBad(Verdict verdict, bool strict) { return Badness(verdict, strict) > 0; }
 
 int GateResult::Count(Change change) const {
   return static_cast<int>(std::count_if(entries.begin(), entries.end(),

@@ -1,10 +1,11 @@
 // The regression gate: a run compared with a baseline, test by test.
 //
-// A verdict is "bad" when it is FAIL or ERROR (and WARN with --strict). A test REGRESSED
-// when it is bad now and was not bad in the baseline, or is new and bad; it IMPROVED when
-// it was bad and is not any more. Other changes of verdict (PASS → SKIP, FAIL → ERROR) are
-// CHANGED; tests of the baseline that did not run are MISSING. Only regressions fail the gate:
-// known failures recorded in the baseline do not.
+// A verdict is "bad" when it is FAIL or ERROR (and WARN with --strict, as a lesser evil than
+// FAIL). A test REGRESSED when it is worse than in the baseline (PASS/SKIP/WARN → FAIL or
+// ERROR; with --strict also PASS/SKIP → WARN and WARN → FAIL), or is new and bad; it IMPROVED
+// when it got better. Other changes of verdict (PASS → SKIP, FAIL → ERROR) are CHANGED;
+// tests of the baseline that did not run are MISSING. Only regressions fail the gate: known
+// failures recorded in the baseline do not.
 #ifndef SMTPGATE_HARNESS_REPORT_BASELINE_DIFF_H_
 #define SMTPGATE_HARNESS_REPORT_BASELINE_DIFF_H_
 
