@@ -49,8 +49,9 @@ build/release/smtpgate serve --listen "127.0.0.1:$smtpgate_port" --spool "$work/
 serve_pid=$!
 wait_for_banner "$smtpgate_port" 15 || die "smtpgate serve did not start: $(cat "$work/serve.log")"
 
-export LD_LIBRARY_PATH=$targets_dir/postfix-prefix/usr/lib/postfix
-source_cmd=("$targets_dir/postfix-prefix/usr/sbin/smtp-source" -s "$sessions" -m "$messages"
+postfix_root=$(postfix_dir)
+export LD_LIBRARY_PATH=$postfix_root/postfix-prefix/usr/lib/postfix
+source_cmd=("$postfix_root/postfix-prefix/usr/sbin/smtp-source" -s "$sessions" -m "$messages"
   -l "$size" -f bench@client.test -t alice@example.test -M client.test)
 [ "$mode" = session ] && source_cmd+=(-d)
 
@@ -79,7 +80,7 @@ run() {
 
 ensure_packages bc
 for ((round = 1; round <= rounds; round++)); do
-  run postfix "$(variant_port 2625 good)" "$targets_dir/postfix-good/mail"
+  run postfix "$(variant_port 2625 good)" "$postfix_root/postfix-good/mail"
   run smtpgate "$smtpgate_port" "$work/spool"
   run aiosmtpd "$(variant_port 2725 good)" "$targets_dir/aiosmtpd-good/mail"
 done

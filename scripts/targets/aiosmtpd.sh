@@ -14,14 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-action=${1:-}
-variant=${2:-good}
-[ -n "$action" ] || die "usage: $0 start|stop|status [${variants[*]// /|}]"
-check_variant "$variant"
-
-port=$(variant_port 2725 "$variant")
-sink_port=$((port + 1))
-inst=$targets_dir/aiosmtpd-$variant
+target_args aiosmtpd 2725 "$@"
 pidfile=$inst/server.pid
 
 running() {
@@ -63,10 +56,4 @@ stop() {
   echo "aiosmtpd ($variant) stopped"
 }
 
-case "$action" in
-  start) start ;;
-  stop) stop ;;
-  status) if running; then echo "aiosmtpd ($variant) running on 127.0.0.1:$port"; else
-    echo "aiosmtpd ($variant) not running"; exit 1; fi ;;
-  *) die "unknown action '$action' (start, stop, status)" ;;
-esac
+target_dispatch aiosmtpd

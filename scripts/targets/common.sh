@@ -14,11 +14,53 @@ die() {
   exit 2
 }
 
+# postfix_dir: where the Postfix prefix and instances live. Postfix's daemons run as the
+# `postfix` user and must reach their queue, data and sasldb: build/targets when that
+# user can traverse the path to it, else (a clone under /root, say) a directory of this
+# clone's own under /var/tmp.
+postfix_dir() {
+  mkdir -p "$targets_dir"
+  if getent passwd postfix >/dev/null && ! runuser -u postfix -- test -x "$targets_dir" 2>/dev/null; then
+    echo "/var/tmp/smtpgate-postfix-$(printf '%s' "$repo_root" | cksum | cut -d' ' -f1)"
+  else
+    echo "$targets_dir"
+  fi
+}
+
 # check_variant NAME: dies unless NAME is a known variant.
 check_variant() {
   local v
   for v in "${variants[@]}"; do [ "$v" = "$1" ] && return 0; done
   die "unknown variant '$1' (one of: ${variants[*]})"
+}
+
+# target_args SERVER BASE_PORT ARGS...: parses "ACTION [VARIANT]" of a start/stop script
+# and sets action, variant, port (BASE_PORT for good, see variant_port), sink_port (port+1)
+# and inst (the instance directory).
+target_args() {
+  local server=$1 base=$2
+  action=${3:-}
+  variant=${4:-good}
+  [ -n "$action" ] || die "usage: $0 start|stop|status [${variants[*]// /|}]"
+  check_variant "$variant"
+  port=$(variant_port "$base" "$variant")
+  sink_port=$((port + 1))
+  inst=$targets_dir/$server-$variant
+}
+
+# target_dispatch SERVER: runs the start, stop or status function for $action.
+target_dispatch() {
+  case "$action" in
+    start) start ;;
+    stop) stop ;;
+    status)
+      if running; then echo "$1 ($variant) running on 127.0.0.1:$port"; else
+        echo "$1 ($variant) not running"
+        exit 1
+      fi
+      ;;
+    *) die "unknown action '$action' (start, stop, status)" ;;
+  esac
 }
 
 # variant_port BASE VARIANT: BASE for good, BASE+10 for open-relay, BASE+20 for

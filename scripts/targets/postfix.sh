@@ -17,21 +17,21 @@
 # guest/guest-pass in a Cyrus sasldb (PLAIN, LOGIN; allowed without TLS on loopback).
 # Loopback is *not* in mynetworks. DNS is off; all non-local mail goes to
 # [127.0.0.1]:PORT+1, where `smtpgate conform` runs its sink. STARTTLS with a self-signed
-# certificate. Logs: build/targets/postfix-VARIANT/log/postfix.log.
+# certificate. Logs: build/targets/postfix-VARIANT/log/postfix.log (or under /var/tmp when
+# the postfix user cannot reach build/targets; see postfix_dir in common.sh).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-action=${1:-}
-variant=${2:-good}
-[ -n "$action" ] || die "usage: $0 start|stop|status [${variants[*]// /|}]"
-check_variant "$variant"
-
-port=$(variant_port 2625 "$variant")
-sink_port=$((port + 1))
-prefix=$targets_dir/postfix-prefix
-inst=$targets_dir/postfix-$variant
-export LD_LIBRARY_PATH=$prefix/usr/lib/postfix
-postfix_cmd=("$prefix/usr/sbin/postfix" -c "$inst/etc")
+target_args postfix 2625 "$@"
+set_dirs() {
+  local root
+  root=$(postfix_dir)
+  prefix=$root/postfix-prefix
+  inst=$root/postfix-$variant
+  export LD_LIBRARY_PATH=$prefix/usr/lib/postfix
+  postfix_cmd=("$prefix/usr/sbin/postfix" -c "$inst/etc")
+}
+set_dirs
 
 running() {
   [ -x "$prefix/usr/sbin/postfix" ] && [ -d "$inst/etc" ] &&
@@ -40,7 +40,12 @@ running() {
 
 install_postfix() {
   ensure_packages libdb5.3 libicu72 libnsl2 libsasl2-2 libsasl2-modules \
-    libsasl2-modules-db sasl2-bin libssl3 netbase openssl cpio
+    libsasl2-modules-db sasl2-bin libssl3 netbase openssl cpio util-linux
+  getent group postdrop >/dev/null || groupadd --system postdrop
+  getent passwd postfix >/dev/null ||
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin postfix
+  set_dirs  # the user exists now: this may move the instance out of build/targets
   if [ ! -x "$prefix/usr/sbin/postfix" ]; then
     local dl
     dl=$(mktemp -d)
@@ -53,10 +58,6 @@ install_postfix() {
     dpkg-deb -x "$dl"/postfix_*.deb "$prefix"
     rm -rf "$dl"
   fi
-  getent group postdrop >/dev/null || groupadd --system postdrop
-  getent passwd postfix >/dev/null ||
-    useradd --system --user-group --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin postfix
 }
 
 relay_restrictions() {
@@ -233,10 +234,4 @@ stop() {
   echo "postfix ($variant) stopped"
 }
 
-case "$action" in
-  start) start ;;
-  stop) stop ;;
-  status) if running; then echo "postfix ($variant) running on 127.0.0.1:$port"; else
-    echo "postfix ($variant) not running"; exit 1; fi ;;
-  *) die "unknown action '$action' (start, stop, status)" ;;
-esac
+target_dispatch postfix
