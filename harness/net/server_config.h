@@ -75,7 +75,7 @@ struct ServerConfig {
   int io_threads = 1;
   // fsync is I/O-bound and the file system batches concurrent ones: 2 threads made
   // connection reuse the bottleneck (scripts/bench-mta.sh MODE=session).
-  int commit_threads = 8;
+  int commit_threads = 16;
   // "127.0.0.1:PORT" loopback smarthost for relayed mail, or empty.
   std::string relay_host;
   // The names of the accounts in session.users, in config order (UserDirectory cannot list
