@@ -78,7 +78,7 @@ run() {
     die "$name: only $((after - before)) of $messages messages arrived in $root"
 }
 
-ensure_packages bc
+ensure_packages bench-mta.sh bc
 for ((round = 1; round <= rounds; round++)); do
   run postfix "$(variant_port 2625 good)" "$postfix_root/postfix-good/mail"
   run smtpgate "$smtpgate_port" "$work/spool"

@@ -10,28 +10,8 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev openssl python3 git
 )
 
+. "$(dirname "$0")/lib/apt.sh"
+ensure_packages bootstrap "${packages[@]}"
+
 # Chromium, python3-jsonschema and the SARIF Multitool for the report tests (its own checks).
 bash "$(dirname "$0")/install-report-tools.sh"
-
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-    missing+=("$p")
-  fi
-done
-
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "bootstrap: installing ${missing[*]}"
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then sudo_cmd=(sudo); else
-    echo "bootstrap: need root (or sudo) to install: ${missing[*]}" >&2
-    exit 2
-  fi
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

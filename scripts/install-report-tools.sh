@@ -16,25 +16,8 @@ multitool="$tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
 packages=(chromium python3-jsonschema libicu72 fonts-dejavu-core)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-    missing+=("$p")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-report-tools: installing ${missing[*]}"
-  sudo_cmd=()
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then sudo_cmd=(sudo); else
-      echo "install-report-tools: need root (or sudo) to install: ${missing[*]}" >&2
-      exit 2
-    fi
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+. scripts/lib/apt.sh
+ensure_packages install-report-tools "${packages[@]}"
 
 installed=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' \
   "$tools/node_modules/@microsoft/sarif-multitool/package.json" 2>/dev/null || true)

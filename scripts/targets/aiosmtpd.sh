@@ -26,7 +26,7 @@ start() {
     echo "aiosmtpd ($variant) already running on 127.0.0.1:$port"
     return 0
   fi
-  ensure_packages python3-aiosmtpd openssl
+  ensure_packages aiosmtpd.sh python3-aiosmtpd openssl
   mkdir -p "$inst/mail"
   test_cert "$inst/tls"
   # Debian's python3, not a python3 found earlier on the PATH (pyenv and the like).

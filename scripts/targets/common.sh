@@ -73,24 +73,7 @@ variant_port() {
   esac
 }
 
-# ensure_packages PKG...: installs the Debian packages that dpkg does not have.
-ensure_packages() {
-  local missing=() p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
-      missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  local sudo_cmd=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to install: ${missing[*]}"
-    sudo_cmd=(sudo)
-  fi
-  echo "$(basename "$0"): installing ${missing[*]}" >&2
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-    --no-install-recommends "${missing[@]}" >/dev/null
-}
+. "$repo_root/scripts/lib/apt.sh"  # ensure_packages WHO PKG...
 
 # port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
 port_open() {

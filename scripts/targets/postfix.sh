@@ -39,7 +39,7 @@ running() {
 }
 
 install_postfix() {
-  ensure_packages libdb5.3 libicu72 libnsl2 libsasl2-2 libsasl2-modules \
+  ensure_packages postfix.sh libdb5.3 libicu72 libnsl2 libsasl2-2 libsasl2-modules \
     libsasl2-modules-db sasl2-bin libssl3 netbase openssl cpio util-linux
   getent group postdrop >/dev/null || groupadd --system postdrop
   getent passwd postfix >/dev/null ||
