@@ -8,7 +8,8 @@
 #
 # Installs what is missing (Debian packages; Postfix is unpacked into build/targets, never
 # installed). Uses build/release/smtpgate, building it first when absent; set SMTPGATE to
-# use another binary. Results (JSON, JUnit) go to reports/out/targets/.
+# use another binary. Results (JSON, JUnit per run; one HTML and one SARIF over all runs)
+# go to reports/out/targets/.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$repo_root"
@@ -69,6 +70,11 @@ done
 stop_all
 trap - EXIT
 [ "$status" -eq 0 ] || exit "$status"
+
+# One HTML report over all runs (a targets x tests matrix), and one SARIF.
+"$smtpgate" report "${specs[@]##*=}" --html "$out/real-targets.html" \
+  --sarif "$out/real-targets.sarif" >"$out/report.log" 2>&1 ||
+  { echo "run-all: smtpgate report failed:" >&2; tail -n 5 "$out/report.log" >&2; status=2; }
 
 echo
 /usr/bin/python3 scripts/targets/check_expectations.py \
