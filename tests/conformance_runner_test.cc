@@ -257,6 +257,24 @@ TEST_F(InlineRun, StartTlsStep) {
   EXPECT_TRUE(tls);
 }
 
+TEST_F(InlineRun, BulkSendIsRecordedAsItsHeadAndSize) {
+  const TestResult r = Run(Cat(kGreet,
+                               "C: MAIL FROM:<a@b.test>\nS: 250\nC: RCPT TO:<${local_user}@"
+                               "${local_domain}>\nS: 250\nC: DATA\nS: 354\n"
+                               "C!: \"${repeat:20000:0123456789\\r\\n}.\\r\\n\"\nS: 250\n"));
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
+  size_t bulk = 0;
+  for (const ExchangeEntry& e : r.exchange) {
+    if (e.direction != ExchangeEntry::Direction::kClient || e.data.size() < 4096) continue;
+    ++bulk;
+    EXPECT_LT(e.data.size(), 9000u);  // 4096 octets escaped (CRLF as \r\n) plus the note
+    EXPECT_THAT(e.data, ::testing::StartsWith("0123456789\\r\\n0123456789"));
+    EXPECT_THAT(e.data, ::testing::EndsWith("... [240003 octets sent; the last 235907 are not "
+                                            "recorded]"));
+  }
+  EXPECT_EQ(bulk, 1u);
+}
+
 TEST_F(InlineRun, OracleOutcomesOnTheEmbeddedQueue) {
   const std::string mail =
       Cat(kGreet,

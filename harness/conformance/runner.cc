@@ -15,6 +15,17 @@
 namespace smtpgate::conformance {
 namespace {
 
+// A send as the exchange records it: escaped, and for a bulk send (a 10 MB BDAT chunk)
+// only its head and the octet count, so results stay readable and small.
+constexpr size_t kMaxRecordedSend = 64 * 1024;
+constexpr size_t kRecordedHead = 4096;
+std::string RecordedSend(std::string_view bytes) {
+  if (bytes.size() <= kMaxRecordedSend) return EscapeBytes(bytes);
+  return absl::StrCat(EscapeBytes(bytes.substr(0, kRecordedHead)), "... [", bytes.size(),
+                      " octets sent; the last ", bytes.size() - kRecordedHead,
+                      " are not recorded]");
+}
+
 constexpr auto kProcessExitWait = std::chrono::seconds(3);
 
 constexpr std::string_view kEhloCapabilities[] = {
@@ -363,7 +374,7 @@ bool TranscriptRunner::Send(size_t index, const std::string& bytes, std::string 
   const auto poll =
       target_.simulated_time() ? std::chrono::milliseconds(0) : std::chrono::milliseconds(5);
   if (!awaiting_ && !CheckUnsolicited(absl::StrCat("before ", Where(index)), poll)) return false;
-  Record(ExchangeEntry::Direction::kClient, EscapeBytes(bytes), NowMs());
+  Record(ExchangeEntry::Direction::kClient, RecordedSend(bytes), NowMs());
   const absl::Status sent = connection_->Send(bytes);
   if (!sent.ok()) {
     Record(ExchangeEntry::Direction::kEvent, absl::StrCat("send failed: ", sent.message()),
