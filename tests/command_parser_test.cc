@@ -313,7 +313,8 @@ const ErrCase kVerbErrors[] = {
     {"EHLO [IPv6:2001:db8:::1]", 501, "5.5.4", "malformed IPv6"},
     {"EHLO [IPv6:1:2:3:4:5:6:7:8:9]", 501, "5.5.4", "malformed IPv6"},
     {"EHLO [IPv6:192.0.2.1]", 501, "5.5.4", "malformed IPv6"},
-    {"EHLO [-tag:x]", 501, "5.5.4", "malformed address literal tag"},
+    {"EHLO [tag-:x]", 501, "5.5.4", "malformed address literal tag"},
+    {"EHLO [t_g:x]", 501, "5.5.4", "malformed address literal tag"},
     {"EHLO [tag:a[b]", 501, "5.5.4", "character '['"},
 };
 INSTANTIATE_TEST_SUITE_P(Verbs, RejectTest, testing::ValuesIn(kVerbErrors));
