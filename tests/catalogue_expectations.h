@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "tests/source_dir.h"
 #include "toml++/toml.h"
 
 namespace smtpgate::conformance {
@@ -22,11 +23,6 @@ struct ProfileExpectation {
   NameList warn;
   NameList skip;
 };
-
-inline std::string SourceDir() {
-  const char* dir = std::getenv("SMTPGATE_SOURCE_DIR");
-  return dir == nullptr ? std::string() : std::string(dir);
-}
 
 // A list of @name strings under `table.key` (absent: empty).
 inline NameList Names(const toml::table& table, std::string_view key, std::string* error) {

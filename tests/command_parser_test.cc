@@ -13,6 +13,7 @@
 #include "harness/core/address.h"
 #include "harness/core/command.h"
 #include "harness/core/smtp_status.h"
+#include "tests/source_dir.h"
 
 namespace smtpgate {
 namespace {
@@ -705,10 +706,8 @@ TEST(CommandParserTest, FormatNeverEmitsLineBreaks) {
 // Every seed of the fuzz corpus keeps the fuzz target's invariants (a cheap regression run
 // of fuzzers/fuzz_command.cc without libFuzzer).
 TEST(CommandParserTest, CorpusSeedsKeepInvariants) {
-  const char* source_dir = std::getenv("SMTPGATE_SOURCE_DIR");
-  if (source_dir == nullptr) GTEST_SKIP() << "SMTPGATE_SOURCE_DIR not set";
-  const std::filesystem::path dir = std::filesystem::path(source_dir) / "corpus" / "fuzz_command";
-  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << dir << " missing";
+  const std::filesystem::path dir = std::filesystem::path(SourceDir()) / "corpus" / "fuzz_command";
+  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir << " missing";
   int seeds = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     std::ifstream in(entry.path(), std::ios::binary);

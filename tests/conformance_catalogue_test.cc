@@ -6,7 +6,8 @@
 //   - each flawed profile: the FAIL set is exactly the listed one, every FAIL has severity
 //     critical or high, no ERROR, and everything else passes as in secure.
 // A transcript that stops detecting its flaw, or starts failing where it should not, shows
-// up here. The source tree is found through SMTPGATE_SOURCE_DIR (set by ctest).
+// up here. The source tree is found through SMTPGATE_SOURCE_DIR (set by ctest; else the tree the
+// test was built from).
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -39,7 +40,6 @@ class ConformanceCatalogueTest : public ::testing::Test {
  protected:
   void SetUp() override {
     source_ = SourceDir();
-    if (source_.empty()) GTEST_SKIP() << "SMTPGATE_SOURCE_DIR not set";
     std::string error;
     expectations_ = LoadExpectations(source_ + "/conformance/expectations/embedded.toml", &error);
     ASSERT_EQ(error, "") << "conformance/expectations/embedded.toml";

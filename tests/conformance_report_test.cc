@@ -14,6 +14,7 @@
 #include "harness/report/junit_writer.h"
 #include "harness/report/results_json.h"
 #include "nlohmann/json.hpp"
+#include "tests/source_dir.h"
 
 namespace smtpgate::conformance {
 namespace {
@@ -23,11 +24,7 @@ using report::ResultsJsonText;
 using report::XmlEscape;
 using ::testing::HasSubstr;
 
-std::string Source() {
-  const char* source = std::getenv("SMTPGATE_SOURCE_DIR");
-  return source != nullptr ? source : ".";
-}
-std::string TestData() { return Source() + "/tests/testdata/conformance"; }
+std::string TestData() { return SourceDir() + "/tests/testdata/conformance"; }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -179,7 +176,7 @@ TEST(JUnit, XmlEscape) {
 
 TEST(TargetFile, TheExampleLoads) {
   const absl::StatusOr<TargetConfig> config =
-      LoadTargetFile(Source() + "/conformance/targets/smtpgate-serve.toml");
+      LoadTargetFile(SourceDir() + "/conformance/targets/smtpgate-serve.toml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->host, "127.0.0.1");
   EXPECT_EQ(config->port, 2525);

@@ -13,6 +13,7 @@
 #include "harness/conformance/runner.h"
 #include "harness/conformance/suite.h"
 #include "harness/conformance/transcript_parser.h"
+#include "tests/source_dir.h"
 
 namespace smtpgate::conformance {
 namespace {
@@ -29,10 +30,7 @@ std::string Cat(const Parts&... parts) {
   return out;
 }
 
-std::string TestData() {
-  const char* source = std::getenv("SMTPGATE_SOURCE_DIR");
-  return std::string(source != nullptr ? source : ".") + "/tests/testdata/conformance";
-}
+std::string TestData() { return SourceDir() + "/tests/testdata/conformance"; }
 
 // Runs every example transcript against the embedded target with `profile`; id → result.
 std::map<std::string, TestResult> RunExamples(Profile profile) {

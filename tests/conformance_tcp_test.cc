@@ -15,16 +15,14 @@
 #include "harness/conformance/tcp_target.h"
 #include "harness/net/sink.h"
 #include "running_server.h"
+#include "tests/source_dir.h"
 
 namespace smtpgate::conformance {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string TestData() {
-  const char* source = std::getenv("SMTPGATE_SOURCE_DIR");
-  return std::string(source != nullptr ? source : ".") + "/tests/testdata/conformance";
-}
+std::string TestData() { return SourceDir() + "/tests/testdata/conformance"; }
 
 std::map<std::string, TestResult> RunOverTcp(Profile profile, bool with_sink) {
   std::unique_ptr<Sink> sink;

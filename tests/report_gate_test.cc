@@ -143,7 +143,7 @@ ConformOptions Embedded(const std::string& profile, const std::string& baseline)
   ConformOptions options;
   options.embedded = true;
   options.profile = profile;
-  options.suites = {SourceRoot() + "/tests/testdata/conformance"};
+  options.suites = {SourceDir() + "/tests/testdata/conformance"};
   options.baseline_path = baseline;
   return options;
 }
@@ -176,7 +176,7 @@ TEST(GateCommands, BaselineProblemsExitTwoBeforeAnyTestRuns) {
   const std::filesystem::path dir = TempDir("gate-errors");
   ConformOptions missing;
   missing.target = "127.0.0.1:1";  // nothing listens: reaching it would give exit 3
-  missing.suites = {SourceRoot() + "/tests/testdata/conformance"};
+  missing.suites = {SourceDir() + "/tests/testdata/conformance"};
   missing.baseline_path = (dir / "missing.json").string();
   EXPECT_EQ(RunConform(missing), kConformUsage);
   Spit((dir / "bad.json").string(), "{\"smtpgate_baseline\": 1, \"verdicts\": []}");

@@ -61,7 +61,7 @@ TEST(OffendingStep, ARelayPointsAtTheReplyThatAcceptedTheRecipient) {
 
 TEST(OffendingStep, AReplyMismatchPointsAtTheReplyAndItsLine) {
   // The guest relays under auth-implies-relay: the S: 550 step after its RCPT gets a 250.
-  const TestResult test = RunOne(Profile::kAuthImpliesRelay, SourceRoot() +
+  const TestResult test = RunOne(Profile::kAuthImpliesRelay, SourceDir() +
                                                                  "/tests/testdata/conformance/auth/"
                                                                  "guest-must-not-relay.smtp");
   ASSERT_EQ(test.verdict, Verdict::kFail) << test.reason;
@@ -77,7 +77,7 @@ TEST(OffendingStep, AReplyMismatchPointsAtTheReplyAndItsLine) {
 TEST(OffendingStep, PassingTestsPointNowhere) {
   const TestResult test =
       RunOne(Profile::kSecure,
-             SourceRoot() + "/tests/testdata/conformance/relay/kb304897-1-remote-to-remote.smtp");
+             SourceDir() + "/tests/testdata/conformance/relay/kb304897-1-remote-to-remote.smtp");
   EXPECT_EQ(test.verdict, Verdict::kPass) << test.reason;
   EXPECT_EQ(OffendingEntry(test), -1);
   EXPECT_FALSE(absl::StrContains(ExchangeText(test), "<-- here"));

@@ -15,15 +15,12 @@
 #include "gtest/gtest.h"
 #include "harness/conformance/verdict.h"
 #include "harness/report/results_reader.h"
+#include "tests/source_dir.h"
 
 namespace smtpgate::report {
 
-inline std::string SourceRoot() {
-  const char* source = std::getenv("SMTPGATE_SOURCE_DIR");
-  return source != nullptr ? source : ".";
-}
 inline std::string ReportData(const std::string& name) {
-  return SourceRoot() + "/tests/testdata/report/" + name;
+  return SourceDir() + "/tests/testdata/report/" + name;
 }
 
 inline std::string Slurp(const std::string& path) {

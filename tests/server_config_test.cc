@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "harness/net/tls_server_context.h"
 #include "server_test_client.h"
+#include "tests/source_dir.h"
 
 namespace smtpgate {
 namespace {
@@ -231,9 +232,8 @@ TEST(ServerConfigTest, LoadsFilesAndResolvesRelativePaths) {
 }
 
 TEST(ServerConfigTest, ExampleFileLoads) {
-  const char* source = std::getenv("SMTPGATE_SOURCE_DIR");
-  const std::string root = source != nullptr ? source : ".";
-  absl::StatusOr<ServerConfig> config = LoadServerConfig(root + "/scripts/serve.example.toml");
+  absl::StatusOr<ServerConfig> config =
+      LoadServerConfig(SourceDir() + "/scripts/serve.example.toml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->session.hostname, "mx.example.test");
   EXPECT_NE(config->session.users.Find("relayer"), nullptr);

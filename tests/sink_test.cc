@@ -159,7 +159,11 @@ TEST_F(SinkTest, RsetAndRefusalsRecordNothing) {
   EXPECT_EQ(Command(*client, "DATA"), 503);
   EXPECT_EQ(Command(*client, "NOOP"), 250);
   EXPECT_EQ(Command(*client, "VRFY alice"), 252);
-  EXPECT_EQ(Command(*client, "STARTTLS"), 502);
+  EXPECT_EQ(Command(*client, "STARTTLS"), 502);  // not in the sink's EHLO reply
+  EXPECT_EQ(Command(*client, "AUTH PLAIN AGEAYg=="), 502);
+  EXPECT_EQ(Command(*client, "BDAT 0 LAST"), 502);
+  EXPECT_EQ(Command(*client, "EXPN staff"), 502);
+  EXPECT_EQ(Command(*client, "HELP"), 214);
   EXPECT_EQ(Command(*client, "FROB"), 500);
   EXPECT_EQ(Command(*client, "MAIL FROM:<a@@b>") / 100, 5);
   EXPECT_EQ(Command(*client, "QUIT"), 221);

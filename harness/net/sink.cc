@@ -272,9 +272,19 @@ class SinkConnection : public std::enable_shared_from_this<SinkConnection> {
         return Reply(221, "2.0.0", "bye");
       case Verb::kVrfy:
         return Reply(252, "2.5.0", "cannot verify, but will accept");
-      default:
-        return Reply(502, "5.5.1", "command not implemented by the sink");
+      case Verb::kExpn:
+        return Reply(502, "5.5.1", "EXPN: the sink has no lists");
+      case Verb::kHelp:
+        return Reply(214, "2.0.0",
+                     "smtpgate sink: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+      // Not in the EHLO reply: a relaying server must not use them (RFC 3207, 4954, 3030).
+      case Verb::kStartTls:
+      case Verb::kAuth:
+      case Verb::kBdat:
+        return Reply(502, "5.5.1",
+                     absl::StrCat(AsAbsl(VerbName(command->verb)), " is not offered by the sink"));
     }
+    return Reply(500, "5.5.1", "unknown verb");  // every Verb is handled above
   }
 
   void FinishMessage() {
