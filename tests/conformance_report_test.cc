@@ -222,21 +222,24 @@ TEST(TargetFile, ErrorsNameFileLineAndKey) {
     EXPECT_FALSE(config.ok()) << text;
     return std::string(config.status().message());
   };
-  EXPECT_THAT(error(base + "colour = \"red\"\n"), HasSubstr("t.toml:4:1: colour: unknown key"));
-  EXPECT_THAT(error("port = \"x\"\n"), HasSubstr("t.toml:1:8: port: expected an integer 1..65535"));
+  EXPECT_THAT(error(base + "colour = \"red\"\n"),
+              HasSubstr("t.toml:4:1: key 'colour': unknown key"));
+  EXPECT_THAT(error("port = \"x\"\n"), HasSubstr("t.toml:1:8: key 'port': expected an integer"));
+  EXPECT_THAT(error("port = 70000\n"),
+              HasSubstr("t.toml:1:8: key 'port': out of range (1..65535)"));
   EXPECT_THAT(error(base + "tls = \"maybe\"\n"),
-              HasSubstr("t.toml:4:7: tls: expected \"none\", \"starttls\" or \"implicit\""));
+              HasSubstr("t.toml:4:7: key 'tls': expected \"none\", \"starttls\" or \"implicit\""));
   EXPECT_THAT(error("local_domain = \"d\"\nlocal_user = \"u\"\n"),
-              HasSubstr("t.toml:1:1: port: required key is missing"));
+              HasSubstr("t.toml:1:1: key 'port': required key is missing"));
   EXPECT_THAT(error(base + "[timeouts]\nreply = 5\n"),
-              HasSubstr("t.toml:5:1: timeouts.reply: unknown key"));
+              HasSubstr("t.toml:5:1: key 'timeouts.reply': unknown key"));
   EXPECT_THAT(error(base + "[capabilities]\nmagic = true\n"),
-              HasSubstr("t.toml:5:1: capabilities.magic: unknown capability"));
+              HasSubstr("t.toml:5:1: key 'capabilities.magic': unknown capability"));
   EXPECT_THAT(error(base + "[accounts.authorized]\nuser = 5\n"),
-              HasSubstr("t.toml:5:8: accounts.authorized.user: expected a string"));
+              HasSubstr("t.toml:5:8: key 'accounts.authorized.user': expected a string"));
   EXPECT_THAT(error(base + "port = 26\n"), HasSubstr("t.toml:4:"));  // TOML syntax error
   EXPECT_THAT(error(base + "[oracle]\nsink = \"127.0.0.1:1\"\nsink_record = \"x\"\n"),
-              HasSubstr("oracle.sink_record: choose one oracle"));
+              HasSubstr("key 'oracle.sink_record': choose one oracle"));
   EXPECT_TRUE(absl::IsNotFound(LoadTargetFile("/nonexistent.toml").status()));
 }
 

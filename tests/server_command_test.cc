@@ -73,7 +73,7 @@ TEST(ServeCommandTest, BadConfigurationExitsTwo) {
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(RunServe(options), 2);
   const std::string err = ::testing::internal::GetCapturedStderr();
-  EXPECT_NE(err.find(tmp / "bad.toml" + ":3: key 'users.a.password': expected a string"),
+  EXPECT_NE(err.find(tmp / "bad.toml" + ":3:12: key 'users.a.password': expected a string"),
             std::string::npos)
       << err;
 

@@ -139,59 +139,59 @@ TEST(ServerConfigTest, SyntaxErrorNamesFileLineAndColumn) {
 TEST(ServerConfigTest, WrongTypeNamesLineAndKey) {
   EXPECT_EQ(ErrorOf("[[users]]\nname = \"alice\"\npassword = \"x\"\n\n"
                     "[[users]]\nname = \"guest\"\npassword = \"y\"\nmay_relay = \"yes\"\n"),
-            "serve.toml:8: key 'users.guest.may_relay': expected a boolean");
-  EXPECT_EQ(ErrorOf("hostname = 42\n"), "serve.toml:1: key 'hostname': expected a string");
+            "serve.toml:8:13: key 'users.guest.may_relay': expected a boolean");
+  EXPECT_EQ(ErrorOf("hostname = 42\n"), "serve.toml:1:12: key 'hostname': expected a string");
   EXPECT_EQ(ErrorOf("\n\n[limits]\nmax_recipients = \"ten\"\n"),
-            "serve.toml:4: key 'limits.max_recipients': expected an integer");
+            "serve.toml:4:18: key 'limits.max_recipients': expected an integer");
   EXPECT_EQ(ErrorOf("[policy]\nlocal_domains = [\"a.example\",\n  7]\n"),
-            "serve.toml:3: key 'policy.local_domains[1]': expected a string");
-  EXPECT_EQ(ErrorOf("limits = 3\n"), "serve.toml:1: key 'limits': expected a table");
+            "serve.toml:3:3: key 'policy.local_domains[1]': expected a string");
+  EXPECT_EQ(ErrorOf("limits = 3\n"), "serve.toml:1:10: key 'limits': expected a table");
   EXPECT_EQ(ErrorOf("[limits]\nmax_connections = 0\n"),
-            "serve.toml:2: key 'limits.max_connections': out of range (1..1000000)");
+            "serve.toml:2:19: key 'limits.max_connections': out of range (1..1000000)");
   EXPECT_EQ(ErrorOf("io_threads = 1\ncommit_threads = 0\n"),
-            "serve.toml:2: key 'commit_threads': out of range (1..64)");
+            "serve.toml:2:18: key 'commit_threads': out of range (1..64)");
 }
 
 TEST(ServerConfigTest, UnknownKeyNamesLineAndKey) {
   EXPECT_THAT(ErrorOf("hostname = \"a.example\"\nlisten_on = [\"127.0.0.1:25\"]\n"),
-              HasSubstr("serve.toml:2: key 'listen_on': unknown key"));
+              HasSubstr("serve.toml:2:1: key 'listen_on': unknown key"));
   EXPECT_THAT(ErrorOf("[limits]\nmax_size = 5\n"),
-              HasSubstr("serve.toml:2: key 'limits.max_size': unknown key (known here: "));
+              HasSubstr("serve.toml:2:1: key 'limits.max_size': unknown key (known here: "));
   EXPECT_THAT(ErrorOf("[[users]]\nname = \"bob\"\npassword = \"p\"\nrelay = true\n"),
-              HasSubstr("serve.toml:4: key 'users.bob.relay': unknown key"));
+              HasSubstr("serve.toml:4:1: key 'users.bob.relay': unknown key"));
   EXPECT_THAT(ErrorOf("[tls]\ncert = \"a\"\nkey = \"b\"\nstarttls = true\n"),
-              HasSubstr("serve.toml:4: key 'tls.starttls': unknown key"));
+              HasSubstr("serve.toml:4:1: key 'tls.starttls': unknown key"));
 }
 
 TEST(ServerConfigTest, SemanticErrorsNameLineAndKey) {
   EXPECT_THAT(ErrorOf("\nprofile = \"wide-open\"\n"),
-              HasSubstr("serve.toml:2: key 'profile': unknown profile \"wide-open\" (expected "
+              HasSubstr("serve.toml:2:11: key 'profile': unknown profile \"wide-open\" (expected "
                         "one of: secure, open-relay, auth-implies-relay, ms02-012, "
                         "bare-lf-eod)"));
   EXPECT_THAT(ErrorOf("listen = [\"127.0.0.1:2525\", \"localhost:25\"]\n"),
-              HasSubstr("serve.toml:1: key 'listen[1]': \"localhost:25\""));
+              HasSubstr("serve.toml:1:29: key 'listen[1]': \"localhost:25\""));
   EXPECT_THAT(ErrorOf("listen = [\"127.0.0.1:99999\"]\n"),
               HasSubstr("key 'listen[0]': \"127.0.0.1:99999\": bad port"));
   EXPECT_THAT(ErrorOf("listen = [\n  \"192.0.2.1:25\",\n]\n"),
-              HasSubstr("serve.toml:2: key 'listen[0]': \"192.0.2.1:25\" is not a loopback "
+              HasSubstr("serve.toml:2:3: key 'listen[0]': \"192.0.2.1:25\" is not a loopback "
                         "address"));
   EXPECT_THAT(ErrorOf("listen = []\n"), HasSubstr("key 'listen': at least one address"));
   EXPECT_THAT(ErrorOf("relay_host = \"192.0.2.1:25\"\n"),
-              HasSubstr("serve.toml:1: key 'relay_host': expected a loopback"));
+              HasSubstr("serve.toml:1:14: key 'relay_host': expected a loopback"));
   EXPECT_THAT(ErrorOf("[policy]\ntrusted_networks = [\n  \"10.0.0.0/8\",\n  \"10.0.0.0/33\",\n]\n"),
-              HasSubstr("serve.toml:4: key 'policy.trusted_networks[1]': "));
+              HasSubstr("serve.toml:4:3: key 'policy.trusted_networks[1]': "));
   EXPECT_THAT(ErrorOf("[policy]\nlocal_domains = [\"bad..domain\"]\n"),
-              HasSubstr("serve.toml:2: key 'policy.local_domains[0]': "));
+              HasSubstr("serve.toml:2:18: key 'policy.local_domains[0]': "));
   EXPECT_THAT(ErrorOf("[policy]\nbare_line_endings = \"fix\"\n"),
-              HasSubstr("serve.toml:2: key 'policy.bare_line_endings': expected \"reject\" or "
+              HasSubstr("serve.toml:2:21: key 'policy.bare_line_endings': expected \"reject\" or "
                         "\"keep\""));
   EXPECT_THAT(ErrorOf("[[users]]\npassword = \"p\"\n"),
-              HasSubstr("serve.toml:1: key 'users[0].name': required"));
+              HasSubstr("serve.toml:1:1: key 'users[0].name': required"));
   EXPECT_THAT(ErrorOf("[[users]]\nname = \"a\"\npassword = \"p\"\n[[users]]\nname = \"a\"\n"
                       "password = \"q\"\n"),
-              HasSubstr("serve.toml:5: key 'users.a.name': a user of this name already exists"));
+              HasSubstr("serve.toml:5:8: key 'users.a.name': a user of this name already exists"));
   EXPECT_THAT(ErrorOf("[tls]\ncert = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"\n"),
-              HasSubstr("serve.toml:2: key 'tls.cert': cannot read \"/nonexistent/cert.pem\""));
+              HasSubstr("serve.toml:2:8: key 'tls.cert': cannot read \"/nonexistent/cert.pem\""));
   EXPECT_THAT(ErrorOf("[tls]\nimplicit = true\n"),
               HasSubstr("key 'tls.cert': required when [tls] is present"));
   EXPECT_THAT(ErrorOf("tarpit_seconds = -1\n"), HasSubstr("key 'tarpit_seconds': out of range"));
@@ -224,7 +224,7 @@ TEST(ServerConfigTest, LoadsFilesAndResolvesRelativePaths) {
   absl::StatusOr<ServerConfig> bad = LoadServerConfig(tmp / "bad.toml");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
-            tmp / "bad.toml" + ":4: key 'policy.require_tls': expected a boolean");
+            tmp / "bad.toml" + ":4:15: key 'policy.require_tls': expected a boolean");
 
   absl::StatusOr<ServerConfig> missing = LoadServerConfig(tmp / "missing.toml");
   ASSERT_FALSE(missing.ok());

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "harness/config/toml_reader.h"
 #include "harness/conformance/transcript_parser.h"
 #include "harness/conformance/variables.h"
 #include "harness/core/smtp_status.h"
@@ -17,103 +18,55 @@
 namespace smtpgate::conformance {
 namespace {
 
-std::string Join(std::initializer_list<std::string_view> words) {
-  std::string out;
-  for (std::string_view word : words) {
-    if (!out.empty()) out.append(", ");
-    out.append(word);
-  }
-  return out;
-}
-
-// Reads typed values out of a parsed document; every error names file:line:column and key.
+// Optional keys of a table (absent: the default stays), read through the shared TomlReader.
 class Reader {
  public:
-  explicit Reader(std::string_view path) : path_(path) {}
+  explicit Reader(std::string_view path) : toml_(std::string(path)) {}
 
   absl::Status Error(const toml::node& node, std::string_view key, std::string_view message) {
-    return ErrorAt(node.source(), key, message);
+    return toml_.Error(node, key, message);
   }
   absl::Status ErrorAt(const toml::source_region& where, std::string_view key,
                        std::string_view message) {
-    const toml::source_position at = where.begin;
-    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(path_), ":", at.line, ":", at.column,
-                                                   ": ", AsAbsl(key), ": ", AsAbsl(message)));
+    return toml_.Error(where, key, message);
   }
-
+  absl::Status Missing(std::string_view key) { return toml_.Missing(key); }
   absl::Status Keys(const toml::table& table, std::string_view prefix,
                     std::initializer_list<std::string_view> known) {
-    for (auto&& [key, node] : table) {
-      (void)node;
-      bool ok = false;
-      for (std::string_view k : known) ok = ok || k == key.str();
-      if (!ok) {
-        return ErrorAt(key.source(), absl::StrCat(AsAbsl(prefix), AsAbsl(key.str())),
-                       absl::StrCat("unknown key; expected one of ", Join(known)));
-      }
-    }
-    return absl::OkStatus();
+    return toml_.CheckKeys(table, prefix, known);
   }
 
   absl::Status String(const toml::table& table, std::string_view key, std::string_view prefix,
                       std::string& out) {
     const toml::node* node = table.get(key);
-    if (node == nullptr) return absl::OkStatus();
-    const std::optional<std::string> value = node->value<std::string>();
-    if (!node->is_string() || !value) {
-      return Error(*node, absl::StrCat(AsAbsl(prefix), AsAbsl(key)), "expected a string");
-    }
-    out = *value;
-    return absl::OkStatus();
+    return node == nullptr ? absl::OkStatus() : toml_.String(*node, Key(prefix, key), &out);
   }
-
   absl::Status Bool(const toml::table& table, std::string_view key, std::string_view prefix,
                     bool& out) {
     const toml::node* node = table.get(key);
-    if (node == nullptr) return absl::OkStatus();
-    if (!node->is_boolean()) {
-      return Error(*node, absl::StrCat(AsAbsl(prefix), AsAbsl(key)), "expected true or false");
-    }
-    out = *node->value<bool>();
-    return absl::OkStatus();
+    return node == nullptr ? absl::OkStatus() : toml_.Bool(*node, Key(prefix, key), &out);
   }
-
   absl::Status Int(const toml::table& table, std::string_view key, std::string_view prefix,
                    int64_t low, int64_t high, int64_t& out) {
     const toml::node* node = table.get(key);
-    if (node == nullptr) return absl::OkStatus();
-    if (!node->is_integer() || *node->value<int64_t>() < low || *node->value<int64_t>() > high) {
-      return Error(*node, absl::StrCat(AsAbsl(prefix), AsAbsl(key)),
-                   absl::StrCat("expected an integer ", low, "..", high));
-    }
-    out = *node->value<int64_t>();
-    return absl::OkStatus();
+    return node == nullptr ? absl::OkStatus() : toml_.Int(*node, Key(prefix, key), low, high, &out);
   }
-
   absl::StatusOr<const toml::table*> Table(const toml::table& table, std::string_view key,
                                            std::string_view prefix) {
     const toml::node* node = table.get(key);
     if (node == nullptr) return nullptr;
-    if (!node->is_table()) {
-      return Error(*node, absl::StrCat(AsAbsl(prefix), AsAbsl(key)), "expected a table");
-    }
-    return node->as_table();
-  }
-
-  absl::Status Missing(std::string_view key) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(AsAbsl(path_), ":1:1: ", AsAbsl(key), ": required key is missing"));
+    const toml::table* out = nullptr;
+    if (absl::Status s = toml_.Table(*node, Key(prefix, key), &out); !s.ok()) return s;
+    return out;
   }
 
  private:
-  std::string_view path_;
-};
+  static std::string Key(std::string_view prefix, std::string_view key) {
+    return absl::StrCat(AsAbsl(prefix), AsAbsl(key));
+  }
 
-#define SMTPGATE_TRY(expr)             \
-  do {                                 \
-    absl::Status status_ = (expr);     \
-    if (!status_.ok()) return status_; \
-  } while (false)
+  TomlReader toml_;
+};
 
 absl::Status ReadAccounts(Reader& r, const toml::table& doc, TargetConfig& config) {
   absl::StatusOr<const toml::table*> accounts = r.Table(doc, "accounts", "");
@@ -123,17 +76,17 @@ absl::Status ReadAccounts(Reader& r, const toml::table& doc, TargetConfig& confi
     config.capabilities.emplace("auth", false);
     return absl::OkStatus();
   }
-  SMTPGATE_TRY(r.Keys(**accounts, "accounts.", {"authorized", "unauthorized"}));
+  SMTPGATE_RETURN_IF_ERROR(r.Keys(**accounts, "accounts.", {"authorized", "unauthorized"}));
   for (std::string_view kind : {"authorized", "unauthorized"}) {
     const std::string prefix = absl::StrCat("accounts.", AsAbsl(kind), ".");
     absl::StatusOr<const toml::table*> account = r.Table(**accounts, kind, "accounts.");
     if (!account.ok()) return account.status();
     if (*account == nullptr) continue;
-    SMTPGATE_TRY(r.Keys(**account, prefix, {"user", "password"}));
-    SMTPGATE_TRY(
+    SMTPGATE_RETURN_IF_ERROR(r.Keys(**account, prefix, {"user", "password"}));
+    SMTPGATE_RETURN_IF_ERROR(
         r.String(**account, "user", prefix, config.variables[absl::StrCat(AsAbsl(kind), "_user")]));
-    SMTPGATE_TRY(r.String(**account, "password", prefix,
-                          config.variables[absl::StrCat(AsAbsl(kind), "_password")]));
+    SMTPGATE_RETURN_IF_ERROR(r.String(**account, "password", prefix,
+                                      config.variables[absl::StrCat(AsAbsl(kind), "_password")]));
   }
   return absl::OkStatus();
 }
@@ -142,7 +95,7 @@ absl::Status ReadSections(Reader& r, const toml::table& doc, TargetConfig& confi
   absl::StatusOr<const toml::table*> timeouts = r.Table(doc, "timeouts", "");
   if (!timeouts.ok()) return timeouts.status();
   if (*timeouts != nullptr) {
-    SMTPGATE_TRY(
+    SMTPGATE_RETURN_IF_ERROR(
         r.Keys(**timeouts, "timeouts.", {"connect_ms", "reply_ms", "oracle_wait_ms", "grace_ms"}));
     std::pair<std::string_view, std::chrono::milliseconds*> fields[] = {
         {"connect_ms", &config.connect_timeout},
@@ -151,19 +104,21 @@ absl::Status ReadSections(Reader& r, const toml::table& doc, TargetConfig& confi
         {"grace_ms", &config.grace}};
     for (auto& [key, field] : fields) {
       int64_t ms = field->count();
-      SMTPGATE_TRY(r.Int(**timeouts, key, "timeouts.", 0, 3600 * 1000, ms));
+      SMTPGATE_RETURN_IF_ERROR(r.Int(**timeouts, key, "timeouts.", 0, int64_t{3600} * 1000, ms));
       *field = std::chrono::milliseconds(ms);
     }
   }
   absl::StatusOr<const toml::table*> oracle = r.Table(doc, "oracle", "");
   if (!oracle.ok()) return oracle.status();
   if (*oracle != nullptr) {
-    SMTPGATE_TRY(
+    SMTPGATE_RETURN_IF_ERROR(
         r.Keys(**oracle, "oracle.", {"start_sink", "sink", "sink_record", "oracle_sees_local"}));
-    SMTPGATE_TRY(r.Bool(**oracle, "start_sink", "oracle.", config.oracle.start_sink));
-    SMTPGATE_TRY(r.String(**oracle, "sink", "oracle.", config.oracle.sink));
-    SMTPGATE_TRY(r.String(**oracle, "sink_record", "oracle.", config.oracle.sink_record));
-    SMTPGATE_TRY(r.Bool(**oracle, "oracle_sees_local", "oracle.", config.oracle.sees_local));
+    SMTPGATE_RETURN_IF_ERROR(r.Bool(**oracle, "start_sink", "oracle.", config.oracle.start_sink));
+    SMTPGATE_RETURN_IF_ERROR(r.String(**oracle, "sink", "oracle.", config.oracle.sink));
+    SMTPGATE_RETURN_IF_ERROR(
+        r.String(**oracle, "sink_record", "oracle.", config.oracle.sink_record));
+    SMTPGATE_RETURN_IF_ERROR(
+        r.Bool(**oracle, "oracle_sees_local", "oracle.", config.oracle.sees_local));
     if (!config.oracle.sink.empty()) config.oracle.start_sink = true;
     if (config.oracle.start_sink && !config.oracle.sink_record.empty()) {
       return r.Error(*(*oracle)->get("sink_record"), "oracle.sink_record",
@@ -182,7 +137,7 @@ absl::Status ReadSections(Reader& r, const toml::table& doc, TargetConfig& confi
                                       absl::StrJoin(KnownRequirements(), ", ")));
       }
       bool present = false;
-      SMTPGATE_TRY(r.Bool(**capabilities, name, "capabilities.", present));
+      SMTPGATE_RETURN_IF_ERROR(r.Bool(**capabilities, name, "capabilities.", present));
       config.capabilities[name] = present;
     }
   }
@@ -200,7 +155,7 @@ absl::Status ReadSections(Reader& r, const toml::table& doc, TargetConfig& confi
         return r.ErrorAt(key.source(), absl::StrCat("variables.", name),
                          "expected a variable name of a-z 0-9 _ (and not 'token')");
       }
-      SMTPGATE_TRY(r.String(**variables, name, "variables.", config.variables[name]));
+      SMTPGATE_RETURN_IF_ERROR(r.String(**variables, name, "variables.", config.variables[name]));
     }
   }
   return absl::OkStatus();
@@ -212,20 +167,20 @@ absl::StatusOr<TargetConfig> FromDocument(const toml::table& doc, std::string_vi
   config.file = std::string(path);
   config.variables["authorized_user"] = config.variables["authorized_password"] = "";
   config.variables["unauthorized_user"] = config.variables["unauthorized_password"] = "";
-  SMTPGATE_TRY(
+  SMTPGATE_RETURN_IF_ERROR(
       r.Keys(doc, "",
              {"description", "host", "port", "tls", "helo", "server_name", "server_ip_literal",
               "local_domain", "local_user", "remote_domain", "tarpit_seconds", "oracle_sees_local",
               "accounts", "timeouts", "oracle", "capabilities", "variables"}));
   std::string description;
-  SMTPGATE_TRY(r.String(doc, "description", "", description));
-  SMTPGATE_TRY(r.String(doc, "host", "", config.host));
+  SMTPGATE_RETURN_IF_ERROR(r.String(doc, "description", "", description));
+  SMTPGATE_RETURN_IF_ERROR(r.String(doc, "host", "", config.host));
   if (doc.get("port") == nullptr) return r.Missing("port");
   int64_t port = 0;
-  SMTPGATE_TRY(r.Int(doc, "port", "", 1, 65535, port));
+  SMTPGATE_RETURN_IF_ERROR(r.Int(doc, "port", "", 1, 65535, port));
   config.port = static_cast<uint16_t>(port);
   std::string tls = "none";
-  SMTPGATE_TRY(r.String(doc, "tls", "", tls));
+  SMTPGATE_RETURN_IF_ERROR(r.String(doc, "tls", "", tls));
   if (tls == "none") {
     config.tls = TlsMode::kNone;
   } else if (tls == "starttls") {
@@ -239,19 +194,19 @@ absl::StatusOr<TargetConfig> FromDocument(const toml::table& doc, std::string_vi
   config.variables["server_name"] = config.host;
   for (std::string_view key : {"helo", "server_name", "server_ip_literal", "local_domain",
                                "local_user", "remote_domain"}) {
-    SMTPGATE_TRY(r.String(doc, key, "", config.variables[std::string(key)]));
+    SMTPGATE_RETURN_IF_ERROR(r.String(doc, key, "", config.variables[std::string(key)]));
   }
   for (std::string_view key : {"local_domain", "local_user"}) {
     if (doc.get(key) == nullptr) return r.Missing(key);
   }
   config.variables["relay_domain"] = config.variables["remote_domain"];
   int64_t tarpit = 0;
-  SMTPGATE_TRY(r.Int(doc, "tarpit_seconds", "", 0, 3600, tarpit));
+  SMTPGATE_RETURN_IF_ERROR(r.Int(doc, "tarpit_seconds", "", 0, 3600, tarpit));
   config.tarpit_seconds = static_cast<int>(tarpit);
   config.variables["tarpit_seconds"] = std::to_string(tarpit);
-  SMTPGATE_TRY(r.Bool(doc, "oracle_sees_local", "", config.oracle.sees_local));
-  SMTPGATE_TRY(ReadAccounts(r, doc, config));
-  SMTPGATE_TRY(ReadSections(r, doc, config));
+  SMTPGATE_RETURN_IF_ERROR(r.Bool(doc, "oracle_sees_local", "", config.oracle.sees_local));
+  SMTPGATE_RETURN_IF_ERROR(ReadAccounts(r, doc, config));
+  SMTPGATE_RETURN_IF_ERROR(ReadSections(r, doc, config));
   return config;
 }
 
@@ -279,24 +234,9 @@ TargetConfig DemoTarget(std::string host, uint16_t port) {
 }
 
 absl::StatusOr<TargetConfig> ParseTargetFile(std::string_view text, std::string_view path) {
-#if TOML_EXCEPTIONS
-  try {
-    const toml::table doc = toml::parse(text, path);
-    return FromDocument(doc, path);
-  } catch (const toml::parse_error& error) {
-    const toml::source_position at = error.source().begin;
-    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(path), ":", at.line, ":", at.column, ": ",
-                                                   AsAbsl(error.description())));
-  }
-#else
-  toml::parse_result result = toml::parse(text, path);
-  if (!result) {
-    const toml::source_position at = result.error().source().begin;
-    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(path), ":", at.line, ":", at.column, ": ",
-                                                   AsAbsl(result.error().description())));
-  }
-  return FromDocument(result.table(), path);
-#endif
+  absl::StatusOr<toml::table> doc = ParseToml(text, std::string(path));
+  if (!doc.ok()) return doc.status();
+  return FromDocument(*doc, path);
 }
 
 absl::StatusOr<TargetConfig> LoadTargetFile(const std::string& path) {

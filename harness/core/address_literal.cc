@@ -7,6 +7,9 @@
 #include <cstring>
 #include <string_view>
 
+#include "absl/strings/match.h"
+#include "harness/core/smtp_status.h"
+
 namespace smtpgate {
 namespace {
 
@@ -16,16 +19,6 @@ bool IsLetDig(unsigned char c) {
 }
 bool IsHex(unsigned char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const char x = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] + 32) : a[i];
-    const char y = (b[i] >= 'A' && b[i] <= 'Z') ? static_cast<char>(b[i] + 32) : b[i];
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig
@@ -147,7 +140,7 @@ LiteralResult ClassifyLiteral(std::string_view content) {
     return ParseIpv4(content, v4) ? LiteralResult::kIpv4 : LiteralResult::kBadIpv4;
   }
   const std::string_view tag = content.substr(0, colon);
-  if (EqualsIgnoreCase(tag, "IPv6")) {
+  if (absl::EqualsIgnoreCase(AsAbsl(tag), "IPv6")) {
     unsigned char v6[16];
     return ParseIpv6(content.substr(colon + 1), v6) ? LiteralResult::kIpv6
                                                     : LiteralResult::kBadIpv6;
@@ -155,6 +148,17 @@ LiteralResult ClassifyLiteral(std::string_view content) {
   if (!IsLdhStr(tag)) return LiteralResult::kBadTag;
   if (colon + 1 == content.size()) return LiteralResult::kNoContent;
   return LiteralResult::kGeneral;
+}
+
+DomainKind LiteralDomainKind(LiteralResult r) {
+  switch (r) {
+    case LiteralResult::kIpv4:
+      return DomainKind::kIpv4Literal;
+    case LiteralResult::kIpv6:
+      return DomainKind::kIpv6Literal;
+    default:
+      return DomainKind::kGeneralLiteral;
+  }
 }
 
 }  // namespace smtpgate

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "harness/core/address.h"
+
 namespace smtpgate {
 
 enum class LiteralResult {
@@ -20,9 +22,14 @@ enum class LiteralResult {
   kNoContent
 };
 
+// RFC 5321 dcontent: %d33-90 / %d94-126.
+inline bool IsDcontent(unsigned char c) { return (c >= 33 && c <= 90) || (c >= 94 && c <= 126); }
+
 // Classifies the content of an address literal (between '[' and ']'), whose octets are
 // already known to be dcontent.
 LiteralResult ClassifyLiteral(std::string_view content);
+// The DomainKind of a valid literal (kIpv4, kIpv6 or kGeneral).
+DomainKind LiteralDomainKind(LiteralResult r);
 
 // IPv4-address-literal content: Snum 3("." Snum), Snum = 1*3DIGIT (0..255).
 bool ParseIpv4(std::string_view s, uint8_t out[4]);

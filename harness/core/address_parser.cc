@@ -1,4 +1,5 @@
-// RFC 5321 section 4.1.2 paths and mailboxes: parser, formatter and routing domain.
+// RFC 5321 section 4.1.2 paths and mailboxes: the parser (the model, its routing domain
+// and formatting are in address.cc).
 //
 // Decisions (see also address.h):
 // - A trailing dot in a domain ("to@x.invalid.") is rejected. RFC 5321's Domain grammar has
@@ -22,8 +23,6 @@
 //   labels by octets, not by A-label length). U-labels are not IDNA-validated or
 //   normalised: only ASCII is lower-cased in the routing domain.
 
-#include <arpa/inet.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -32,6 +31,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "harness/core/address.h"
 #include "harness/core/address_literal.h"
@@ -78,25 +78,6 @@ bool IsAtext(unsigned char c) {
 // RFC 5321 qtextSMTP: %d32-33 / %d35-91 / %d93-126.
 bool IsQtext(unsigned char c) { return c >= 32 && c <= 126 && c != '"' && c != '\\'; }
 
-// RFC 5321 dcontent: %d33-90 / %d94-126.
-bool IsDcontent(unsigned char c) { return (c >= 33 && c <= 90) || (c >= 94 && c <= 126); }
-
-char AsciiLowerChar(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = AsciiLowerChar(c);
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLowerChar(a[i]) != AsciiLowerChar(b[i])) return false;
-  }
-  return true;
-}
-
 // Length of the well-formed UTF-8 sequence (RFC 3629) starting at s[pos], or 0.
 size_t Utf8SequenceLength(std::string_view s, size_t pos) {
   const auto c = static_cast<unsigned char>(s[pos]);
@@ -124,17 +105,6 @@ size_t Utf8SequenceLength(std::string_view s, size_t pos) {
     if (ci < 0x80 || ci > 0xBF) return 0;
   }
   return n;
-}
-
-DomainKind KindOf(LiteralResult r) {
-  switch (r) {
-    case LiteralResult::kIpv4:
-      return DomainKind::kIpv4Literal;
-    case LiteralResult::kIpv6:
-      return DomainKind::kIpv6Literal;
-    default:
-      return DomainKind::kGeneralLiteral;
-  }
 }
 
 std::string HexOctet(unsigned char c) {
@@ -353,7 +323,7 @@ absl::Status Parser::ParseLiteral(size_t& pos, Where where, DomainKind* kind) co
       return Syntax(
           absl::StrCat("address literal without content at offset ", start, " ", AsAbsl(context)));
     default:
-      *kind = KindOf(r);
+      *kind = LiteralDomainKind(r);
       return absl::OkStatus();
   }
 }
@@ -486,7 +456,7 @@ absl::StatusOr<Path> Parser::Parse() {
     return Syntax(
         absl::StrCat("source route with a mailbox without domain, missing '@' at offset ", pos));
   } else if (!options_.reverse_path && !mailbox.quoted &&
-             EqualsIgnoreCase(mailbox.local_part, "Postmaster")) {
+             absl::EqualsIgnoreCase(AsAbsl(mailbox.local_part), "Postmaster")) {
     // RFC 5321 4.1.1.3: "<Postmaster>" (any case) is always accepted as a forward-path.
     path.kind = Path::Kind::kPostmaster;
     path.mailbox = Mailbox();
@@ -507,69 +477,7 @@ absl::StatusOr<Path> Parser::Parse() {
   return path;
 }
 
-void AppendMailbox(const Mailbox& mailbox, std::string& out) {
-  out += mailbox.local_part;
-  if (mailbox.domain_kind != DomainKind::kNone) {
-    out += '@';
-    out += mailbox.domain;
-  }
-}
-
 }  // namespace
-
-std::string Mailbox::RoutingDomain() const {
-  const std::string_view d = domain;
-  switch (domain_kind) {
-    case DomainKind::kNone:
-      return {};
-    case DomainKind::kName:
-    case DomainKind::kGeneralLiteral:
-      return AsciiLower(d);
-    case DomainKind::kIpv4Literal: {
-      uint8_t v4[4];
-      if (d.size() >= 2 && d.front() == '[' && d.back() == ']' &&
-          ParseIpv4(d.substr(1, d.size() - 2), v4)) {
-        return absl::StrCat("[", v4[0], ".", v4[1], ".", v4[2], ".", v4[3], "]");
-      }
-      break;
-    }
-    case DomainKind::kIpv6Literal: {
-      constexpr std::string_view kPrefix = "[IPv6:";
-      unsigned char v6[16];
-      char text[INET6_ADDRSTRLEN];
-      if (d.size() > kPrefix.size() && EqualsIgnoreCase(d.substr(0, kPrefix.size()), kPrefix) &&
-          d.back() == ']' &&
-          ParseIpv6(d.substr(kPrefix.size(), d.size() - kPrefix.size() - 1), v6) &&
-          inet_ntop(AF_INET6, v6, text, sizeof(text)) != nullptr) {
-        return absl::StrCat("[ipv6:", AsciiLower(text), "]");
-      }
-      break;
-    }
-  }
-  // Not produced by ParsePath (kind and text disagree): the lower-cased text can never
-  // equal a canonical literal, so policy treats it as some other, remote domain.
-  return AsciiLower(d);
-}
-
-std::string Mailbox::LocalPartContent() const {
-  std::string_view s = local_part;
-  if (!quoted || s.size() < 2 || s.front() != '"' || s.back() != '"') return local_part;
-  s = s.substr(1, s.size() - 2);
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 1 < s.size()) ++i;
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
-std::string Mailbox::ToString() const {
-  std::string out;
-  out.reserve(local_part.size() + 1 + domain.size());
-  AppendMailbox(*this, out);
-  return out;
-}
 
 absl::StatusOr<Path> ParsePath(std::string_view text, const AddressOptions& options) {
   return Parser(text, options).Parse();
@@ -607,62 +515,6 @@ size_t PathTokenLength(std::string_view text) {
     }
   }
   return text.size();
-}
-
-std::string FormatPath(const Path& path) {
-  switch (path.kind) {
-    case Path::Kind::kNull:
-      return "<>";
-    case Path::Kind::kPostmaster:
-      return "<Postmaster>";
-    case Path::Kind::kMailbox:
-      break;
-  }
-  size_t size = 3 + path.mailbox.local_part.size() + path.mailbox.domain.size();
-  for (const std::string& hop : path.source_route) size += hop.size() + 2;
-  std::string out;
-  out.reserve(size);
-  out += '<';
-  for (size_t i = 0; i < path.source_route.size(); ++i) {
-    out += i == 0 ? "@" : ",@";
-    out += path.source_route[i];
-  }
-  if (!path.source_route.empty()) out += ':';
-  AppendMailbox(path.mailbox, out);
-  out += '>';
-  return out;
-}
-
-void CompleteDomain(Path& path, std::string_view local_domain) {
-  if (path.kind != Path::Kind::kMailbox || path.mailbox.domain_kind != DomainKind::kNone ||
-      local_domain.empty()) {
-    return;
-  }
-  path.mailbox.domain.assign(local_domain);
-  path.mailbox.domain_kind = DomainKind::kName;
-  // A local domain configured as an address literal ("[192.0.2.1]") keeps its kind, so
-  // its routing domain is the canonical literal.
-  if (local_domain.size() >= 2 && local_domain.front() == '[' && local_domain.back() == ']') {
-    const std::string_view content = local_domain.substr(1, local_domain.size() - 2);
-    bool dcontent = true;
-    for (char c : content) dcontent = dcontent && IsDcontent(static_cast<unsigned char>(c));
-    const LiteralResult r = dcontent ? ClassifyLiteral(content) : LiteralResult::kEmpty;
-    if (r == LiteralResult::kIpv4 || r == LiteralResult::kIpv6 || r == LiteralResult::kGeneral) {
-      path.mailbox.domain_kind = KindOf(r);
-    }
-  }
-}
-
-std::string PathAddress(const Path& path) {
-  switch (path.kind) {
-    case Path::Kind::kNull:
-      return "";
-    case Path::Kind::kPostmaster:
-      return "Postmaster";
-    case Path::Kind::kMailbox:
-      return path.mailbox.ToString();
-  }
-  return "";
 }
 
 }  // namespace smtpgate

@@ -38,7 +38,7 @@ struct SessionConfig {
   bool require_tls = false;       // MAIL before STARTTLS → 530 5.7.0
   bool auth_required = false;     // MAIL before AUTH → 530 5.7.0
 
-  uint64_t max_message_size = 10 * 1024 * 1024;  // advertised as SIZE
+  uint64_t max_message_size = uint64_t{10} * 1024 * 1024;  // advertised as SIZE
   size_t max_recipients = 100;                   // per message; more → 452 4.5.3
   int max_errors = 10;                           // error replies before 421 and close
   std::chrono::milliseconds tarpit{0};           // KB 842851: delay of 5xx to anonymous clients
@@ -47,7 +47,7 @@ struct SessionConfig {
   BareLineEndings bare_line_endings = BareLineEndings::kReject;
   CommandOptions command;  // line limit, path leniencies
   // Input buffered while the session waits (for Commit or TLS) before it gives up.
-  size_t max_pending_input = 64 * 1024;
+  size_t max_pending_input = size_t{64} * 1024;
 };
 
 enum class SessionState {

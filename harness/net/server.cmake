@@ -9,7 +9,7 @@ add_library(smtpgate_server
   tls_server_context.cc
 )
 target_link_libraries(smtpgate_server PUBLIC smtpgate_session smtpgate_client smtpgate_asio
-                                             tomlplusplus::tomlplusplus
+                                             smtpgate_toml_reader
                                              nlohmann_json::nlohmann_json)
 smtpgate_warnings(smtpgate_server)
 

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asio/ip/address.hpp"
+#include "harness/config/toml_reader.h"
 #include "harness/core/address.h"
 #include "harness/core/demo_config.h"
 #include "harness/core/smtp_status.h"
@@ -90,107 +91,7 @@ std::string JoinPath(const std::string& base, const std::string& path) {
   return base.back() == '/' ? base + path : base + "/" + path;
 }
 
-// Reads typed values from the document; every error names the source, the line and the key.
-class Reader {
- public:
-  explicit Reader(std::string source) : source_(std::move(source)) {}
-
-  absl::Status Error(const toml::source_region& where, std::string_view key,
-                     std::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(source_), ":", where.begin.line,
-                                                   ": key '", AsAbsl(key), "': ", AsAbsl(what)));
-  }
-  absl::Status Error(const toml::node& node, std::string_view key, std::string_view what) const {
-    return Error(node.source(), key, what);
-  }
-
-  absl::Status CheckKeys(const toml::table& table, std::string_view prefix,
-                         std::initializer_list<std::string_view> allowed) const {
-    for (auto&& [k, v] : table) {
-      const std::string_view name = k.str();
-      if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        std::vector<std::string> known(allowed.begin(), allowed.end());
-        return Error(k.source(), absl::StrCat(AsAbsl(prefix), AsAbsl(name)),
-                     absl::StrCat("unknown key (known here: ", absl::StrJoin(known, ", "), ")"));
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status Bool(const toml::node& node, std::string_view key, bool* out) const {
-    if (!node.is_boolean()) return Error(node, key, "expected a boolean");
-    *out = node.as_boolean()->get();
-    return absl::OkStatus();
-  }
-  absl::Status String(const toml::node& node, std::string_view key, std::string* out) const {
-    if (!node.is_string()) return Error(node, key, "expected a string");
-    *out = node.as_string()->get();
-    return absl::OkStatus();
-  }
-  absl::Status Int(const toml::node& node, std::string_view key, int64_t min, int64_t max,
-                   int64_t* out) const {
-    if (!node.is_integer()) return Error(node, key, "expected an integer");
-    const int64_t v = node.as_integer()->get();
-    if (v < min || v > max) {
-      return Error(node, key, absl::StrCat("out of range (", min, "..", max, ")"));
-    }
-    *out = v;
-    return absl::OkStatus();
-  }
-  template <typename T>
-  absl::Status Unsigned(const toml::node& node, std::string_view key, int64_t min, int64_t max,
-                        T* out) const {
-    int64_t v = 0;
-    if (absl::Status s = Int(node, key, min, max, &v); !s.ok()) return s;
-    *out = static_cast<T>(v);
-    return absl::OkStatus();
-  }
-  absl::Status Number(const toml::node& node, std::string_view key, double min, double max,
-                      double* out) const {
-    double v = 0;
-    if (node.is_integer()) {
-      v = static_cast<double>(node.as_integer()->get());
-    } else if (node.is_floating_point()) {
-      v = node.as_floating_point()->get();
-    } else {
-      return Error(node, key, "expected a number");
-    }
-    if (!(v >= min && v <= max)) {
-      return Error(node, key, absl::StrCat("out of range (", min, "..", max, ")"));
-    }
-    *out = v;
-    return absl::OkStatus();
-  }
-  absl::Status StringList(const toml::node& node, std::string_view key,
-                          std::vector<std::string>* out) const {
-    const toml::array* array = node.as_array();
-    if (array == nullptr) return Error(node, key, "expected an array of strings");
-    out->clear();
-    for (size_t i = 0; i < array->size(); ++i) {
-      const toml::node& element = *array->get(i);
-      if (!element.is_string()) {
-        return Error(element, absl::StrCat(AsAbsl(key), "[", i, "]"), "expected a string");
-      }
-      out->push_back(element.as_string()->get());
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Table(const toml::node& node, std::string_view key, const toml::table** out) const {
-    *out = node.as_table();
-    if (*out == nullptr) return Error(node, key, "expected a table");
-    return absl::OkStatus();
-  }
-
-  const std::string& source() const { return source_; }
-
- private:
-  std::string source_;
-};
-
-#define SMTPGATE_RETURN_IF_ERROR(expr)                 \
-  do {                                                 \
-    if (absl::Status _s = (expr); !_s.ok()) return _s; \
-  } while (0)
+using Reader = TomlReader;
 
 absl::Status ReadTls(const Reader& r, const toml::table& tls, const std::string& base_dir,
                      ServerConfig& config) {
@@ -387,10 +288,10 @@ absl::Status ReadUsers(const Reader& r, const toml::node& node, ServerConfig& co
 
 absl::Status ReadDocument(const Reader& r, const toml::table& doc, const std::string& base_dir,
                           ServerConfig& config) {
-  SMTPGATE_RETURN_IF_ERROR(
-      r.CheckKeys(doc, "",
-                  {"hostname", "listen", "allow_non_loopback", "profile", "spool_dir", "relay_host",
-                   "tarpit_seconds", "io_threads", "commit_threads", "tls", "limits", "policy", "users"}));
+  SMTPGATE_RETURN_IF_ERROR(r.CheckKeys(
+      doc, "",
+      {"hostname", "listen", "allow_non_loopback", "profile", "spool_dir", "relay_host",
+       "tarpit_seconds", "io_threads", "commit_threads", "tls", "limits", "policy", "users"}));
   SessionConfig& s = config.session;
   if (const toml::node* n = doc.get("hostname")) {
     SMTPGATE_RETURN_IF_ERROR(r.String(*n, "hostname", &s.hostname));
@@ -484,16 +385,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view toml_text,
                                                const std::string& source_name,
                                                const std::string& base_dir) {
   ServerConfig config;
-  toml::table doc;
-  try {
-    doc = toml::parse(toml_text, source_name);
-  } catch (const toml::parse_error& e) {
-    const toml::source_position& at = e.source().begin;
-    return absl::InvalidArgumentError(
-        absl::StrCat(source_name, ":", at.line, ":", at.column, ": ", AsAbsl(e.description())));
-  }
+  absl::StatusOr<toml::table> doc = ParseToml(toml_text, source_name);
+  if (!doc.ok()) return doc.status();
   const Reader reader(source_name);
-  if (absl::Status s = ReadDocument(reader, doc, base_dir, config); !s.ok()) return s;
+  if (absl::Status s = ReadDocument(reader, *doc, base_dir, config); !s.ok()) return s;
   if (config.spool_dir.empty()) {
     // Left for the caller (serve --spool, or a temporary directory); everything else must hold.
     ServerConfig probe = config;

@@ -35,7 +35,7 @@ using asio::ip::tcp;
 
 constexpr std::string_view kSinkName = "sink.smtpgate.test";
 constexpr uint64_t kMaxMessageSize = uint64_t{64} * 1024 * 1024;
-constexpr size_t kMaxCommandLine = 64 * 1024;
+constexpr size_t kMaxCommandLine = size_t{64} * 1024;
 constexpr std::string_view kTimeFormat = "%Y-%m-%dT%H:%M:%E6SZ";
 constexpr std::string_view kTimeParseFormat = "%Y-%m-%dT%H:%M:%E*SZ";
 
