@@ -27,6 +27,7 @@
 #include "harness/conformance/variables.h"
 #include "harness/conformance/verdict.h"
 #include "harness/core/profile.h"
+#include "tests/suite_runs.h"
 
 namespace smtpgate::conformance {
 namespace {
@@ -52,14 +53,8 @@ class ConformanceCatalogueTest : public ::testing::Test {
     const Suite suite =
         LoadSuite({source_ + "/conformance"}, UsableNames(target.config().variables));
     EXPECT_THAT(suite.errors, ::testing::IsEmpty());
-    std::vector<const SuiteEntry*> entries;
-    for (const SuiteEntry& entry : suite.entries) entries.push_back(&entry);
     for (const SuiteEntry& entry : suite.entries) names_.insert(entry.transcript.name);
-    absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(target);
-    EXPECT_TRUE(capabilities.ok()) << capabilities.status();
-    if (!capabilities.ok()) return {};
-    std::vector<TestResult> results =
-        RunAll(entries, target, *capabilities, /*jobs=*/2, [](const TestResult&) {});
+    std::vector<TestResult> results = RunSuite(suite, target, /*jobs=*/2);
     *elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
     return results;

@@ -14,6 +14,7 @@
 #include "harness/conformance/suite.h"
 #include "harness/conformance/transcript_parser.h"
 #include "tests/source_dir.h"
+#include "tests/suite_runs.h"
 
 namespace smtpgate::conformance {
 namespace {
@@ -38,14 +39,7 @@ std::map<std::string, TestResult> RunExamples(Profile profile) {
   const Suite suite = LoadSuite({TestData()}, UsableNames(target.config().variables));
   EXPECT_THAT(suite.errors, ::testing::IsEmpty());
   EXPECT_EQ(suite.entries.size(), 8u);
-  const absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(target);
-  EXPECT_TRUE(capabilities.ok()) << capabilities.status();
-  std::map<std::string, TestResult> results;
-  for (const SuiteEntry& entry : suite.entries) {
-    results[entry.id] =
-        RunTranscript(entry.transcript, target, *capabilities, entry.id, entry.area);
-  }
-  return results;
+  return RunSuiteById(suite, target);
 }
 
 TEST(ConformanceRunner, SecureProfilePassesEverything) {

@@ -16,6 +16,7 @@
 #include "harness/net/sink.h"
 #include "running_server.h"
 #include "tests/source_dir.h"
+#include "tests/suite_runs.h"
 
 namespace smtpgate::conformance {
 namespace {
@@ -38,14 +39,7 @@ std::map<std::string, TestResult> RunOverTcp(Profile profile, bool with_sink) {
   TcpTarget target(config, sink.get(), nullptr);
   const Suite suite = LoadSuite({TestData()}, UsableNames(config.variables));
   EXPECT_TRUE(suite.errors.empty());
-  const absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(target);
-  EXPECT_TRUE(capabilities.ok()) << capabilities.status();
-  std::map<std::string, TestResult> results;
-  for (const SuiteEntry& entry : suite.entries) {
-    results[entry.id] =
-        RunTranscript(entry.transcript, target, *capabilities, entry.id, entry.area);
-  }
-  return results;
+  return RunSuiteById(suite, target);
 }
 
 TEST(ConformanceTcp, SecureServerWithSink) {

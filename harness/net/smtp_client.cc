@@ -82,6 +82,18 @@ struct SmtpClient::Impl {
     return result;
   }
 
+  // The same for an operation on the connection: the deadline cancels the socket's I/O.
+  template <typename Start>
+  asio::error_code Run(Clock::time_point deadline, Start&& start, bool* timed_out) {
+    return Run(
+        deadline, std::forward<Start>(start),
+        [this] {
+          asio::error_code ignored;
+          lowest().cancel(ignored);
+        },
+        timed_out);
+  }
+
   asio::error_code ReadSome(Clock::time_point deadline, size_t* count, bool* timed_out) {
     *count = 0;
     return Run(
@@ -96,10 +108,6 @@ struct SmtpClient::Impl {
           } else {
             socket.async_read_some(asio::buffer(buffer), handler);
           }
-        },
-        [&] {
-          asio::error_code ignored;
-          lowest().cancel(ignored);
         },
         timed_out);
   }
@@ -262,10 +270,6 @@ absl::Status SmtpClient::Send(std::string_view bytes) {
           asio::async_write(impl.socket, asio::buffer(bytes.data(), bytes.size()), handler);
         }
       },
-      [&] {
-        asio::error_code ignored;
-        impl.lowest().cancel(ignored);
-      },
       &timed_out);
   mark_ = Clock::now();
   if (!ec) return absl::OkStatus();
@@ -325,10 +329,6 @@ absl::Status SmtpClient::StartTls(std::string_view sni) {
   const asio::error_code ec = impl.Run(
       Clock::now() + options_.reply_timeout,
       [&](auto complete) { impl.tls->async_handshake(asio::ssl::stream_base::client, complete); },
-      [&] {
-        asio::error_code ignored;
-        impl.lowest().cancel(ignored);
-      },
       &timed_out);
   mark_ = Clock::now();
   if (!ec) return absl::OkStatus();
