@@ -75,11 +75,6 @@ variant_port() {
 
 . "$repo_root/scripts/lib/apt.sh"  # ensure_packages WHO PKG...
 
-# port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 # wait_for_banner PORT SECONDS: waits until 127.0.0.1:PORT answers with a 220 banner.
 wait_for_banner() {
   local port=$1 deadline=$((SECONDS + $2)) line

@@ -36,7 +36,7 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# Start one variant first so package installs happen once, then the rest.
+# Start them one after another (package installs happen once), then run the suite on all.
 for s in "${servers[@]}"; do
   for v in "${variants[@]}"; do bash "scripts/targets/$s.sh" start "$v"; done
 done
