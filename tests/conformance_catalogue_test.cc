@@ -144,6 +144,9 @@ TEST_F(ConformanceCatalogueTest, AuthImpliesRelayIsDetected) {
 }
 TEST_F(ConformanceCatalogueTest, Ms02012IsDetected) { CheckProfile(Profile::kMs02012); }
 TEST_F(ConformanceCatalogueTest, BareLfEodIsDetected) { CheckProfile(Profile::kBareLfEod); }
+TEST_F(ConformanceCatalogueTest, NullSessionAuthIsDetected) {
+  CheckProfile(Profile::kNullSessionAuth);
+}
 
 TEST_F(ConformanceCatalogueTest, CatalogueCoversEveryArea) {
   EmbeddedTarget target(Profile::kSecure);

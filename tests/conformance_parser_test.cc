@@ -153,6 +153,32 @@ TEST(TranscriptParser, EveryConstruct) {
   EXPECT_TRUE(t->HasTag("malformed"));
 }
 
+TEST(TranscriptParser, GradedReplyPatternsAndSilence) {
+  const absl::StatusOr<Transcript> t =
+      Parse("S: 535|501 warn 454|4xx \"temporary refusal\" fail 235 \"authentication bypass: "
+            "null credentials\"\n"
+            "S: 5xx|close|silence fail 2xx \"chunk size truncated\"\n"
+            "S: 250 warn 5xx\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  const auto& graded = std::get<ReplyStep>(t->steps[0].body);
+  EXPECT_EQ(graded.pattern.text, "535|501");
+  ASSERT_TRUE(graded.warn.has_value());
+  EXPECT_EQ(graded.warn->text, "454|4xx");
+  EXPECT_EQ(graded.warn_reason, "temporary refusal");
+  ASSERT_TRUE(graded.fail.has_value());
+  EXPECT_EQ(graded.fail->text, "235");
+  EXPECT_EQ(graded.fail_reason, "authentication bypass: null credentials");
+  const auto& silence = std::get<ReplyStep>(t->steps[1].body);
+  EXPECT_TRUE(silence.pattern.AcceptsSilence());
+  EXPECT_TRUE(silence.pattern.AcceptsClose());
+  EXPECT_FALSE(silence.fail->AcceptsSilence());
+  EXPECT_EQ(silence.fail_reason, "chunk size truncated");
+  const auto& plain = std::get<ReplyStep>(t->steps[2].body);
+  EXPECT_TRUE(plain.warn_reason.empty());
+  EXPECT_FALSE(plain.fail.has_value());
+  EXPECT_FALSE(plain.pattern.AcceptsSilence());
+}
+
 TEST(TranscriptParser, CTextIsTrimmedAndEmptyLineAllowed) {
   const absl::StatusOr<Transcript> t = Parse("C:    NOOP  \t \nC:\nC: a # not a comment\n");
   ASSERT_TRUE(t.ok()) << t.status();
@@ -190,16 +216,24 @@ INSTANTIATE_TEST_SUITE_P(
                   "5:4: expected a reply pattern like 250, 2xx, 250|251, !2xx or close, got "
                   "'2500'"},
         ErrorCase{"S: 250 | 251\n",
-                  "5:8: expected an enhanced status code like 5.7.1, 'warn' or the end of the "
-                  "line, got '|'"},
+                  "5:8: expected an enhanced status code like 5.7.1, 'warn', 'fail' or the end "
+                  "of the line, got '|'"},
         ErrorCase{"S: 550 5.7\n",
                   "5:8: expected an enhanced status code like 5.7.1 or 5.7.x, got '5.7'"},
         ErrorCase{"S: 5xx warn\n",
                   "5:12: expected a reply pattern like 250, 2xx, 250|251, !2xx or close after "
                   "'warn', got end of line"},
         ErrorCase{"S: 5xx warn 4xx extra\n",
-                  "5:17: expected an enhanced status code like 5.7.1 or the end of the line, got "
-                  "'extra'"},
+                  "5:17: expected an enhanced status code like 5.7.1, 'warn', 'fail' or the end "
+                  "of the line, got 'extra'"},
+        ErrorCase{"S: 535 fail 235\n",
+                  "5:16: expected the reason of the fail pattern in double quotes (fail 235 "
+                  "\"authentication bypass\"), got end of line"},
+        ErrorCase{"S: 535 fail 235 \"bypass\n", "5:17: expected a closing '\"' after the reason"},
+        ErrorCase{"S: 535 fail 235 \"\"\n", "5:17: expected a reason inside the quotes, got \"\""},
+        ErrorCase{"S: 535 fail 235 \"bypass\" warn 4xx\n",
+                  "5:26: expected an enhanced status code like 5.7.1, 'warn', 'fail' or the end "
+                  "of the line, got 'warn'"},
         ErrorCase{"S[Bad]: 250\n", "5:3: expected a step label of a-z 0-9 _ -, got 'Bad'"},
         ErrorCase{"S[ok] 250\n", "5:6: expected ':' after S[ok], got ' '"},
         ErrorCase{"C!: abc\n",

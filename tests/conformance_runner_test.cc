@@ -174,6 +174,51 @@ TEST_F(InlineRun, WarnPatternContinues) {
   EXPECT_THAT(r.reason, HasSubstr("(matches the warn pattern 2xx)"));
 }
 
+TEST_F(InlineRun, WarnReasonNamesTheLeniency) {
+  const TestResult r = Run(Cat(kGreet, "C: NOOP\nS: 5xx warn 2xx \"lenient NOOP\"\n"));
+  EXPECT_EQ(r.verdict, Verdict::kWarn);
+  EXPECT_EQ(r.reason,
+            "lenient NOOP: line 9 expected 5xx to 'NOOP', got '250 2.0.0 Ok' (matches the warn "
+            "pattern 2xx)");
+}
+
+TEST_F(InlineRun, FailClauseNamesTheBoundaryCrossed) {
+  const TestResult r =
+      Run(Cat(kGreet, "C: NOOP\nS: 5xx warn 4xx fail 2xx \"bypass\"\nC: NOOP\nS: 250\n"));
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_EQ(r.reason, "bypass: line 9 expected 5xx to 'NOOP', got '250 2.0.0 Ok'");
+  // A reply that matches neither clause is the usual failure.
+  const TestResult other = Run(Cat(kGreet, "C: NOOP\nS: 5xx fail 4xx \"bypass\"\n"));
+  EXPECT_EQ(other.reason, "line 9 expected 5xx to 'NOOP', got '250 2.0.0 Ok'");
+}
+
+TEST_F(InlineRun, NullCredentialsAnswered235AreAnAuthenticationBypass) {
+  const std::string body = Cat(kGreet,
+                               "C: AUTH PLAIN ${sasl_plain::}\n"
+                               "S: 535|501 warn 4xx fail 235 \"authentication bypass\"\n");
+  EXPECT_EQ(Run(body).verdict, Verdict::kPass);
+  const TestResult bypass = Run(body, Profile::kNullSessionAuth);
+  EXPECT_EQ(bypass.verdict, Verdict::kFail);
+  EXPECT_THAT(bypass.reason, ::testing::StartsWith("authentication bypass: line 9 expected"));
+}
+
+TEST_F(InlineRun, SilenceWhileTheServerReadsAChunk) {
+  // 2^32 + 4: a server that truncates the size to 32 bits reads 4 octets and answers.
+  const std::string body = Cat(kGreet,
+                               "C: MAIL FROM:<a@${local_domain}>\nS: 250\n"
+                               "C: RCPT TO:<${local_user}@${local_domain}>\nS: 250\n"
+                               "C!: \"BDAT 4294967300 LAST\\r\\nabcd\"\n");
+  const TestResult secure = Run(Cat(body, "S: 5xx|close|silence\n"));
+  EXPECT_EQ(secure.verdict, Verdict::kPass) << secure.reason;
+  const TestResult strict = Run(Cat(body, "S: 250\n"));
+  EXPECT_EQ(strict.verdict, Verdict::kFail);
+  EXPECT_THAT(strict.reason, HasSubstr("no reply within 10000 ms"));
+  // Silence does not hide a reply nobody asked for.
+  const TestResult noop = Run(Cat(kGreet, "C: NOOP\nS: silence\n"));
+  EXPECT_EQ(noop.verdict, Verdict::kFail);
+  EXPECT_EQ(noop.reason, "line 9 expected silence to 'NOOP', got '250 2.0.0 Ok'");
+}
+
 TEST_F(InlineRun, TarpitDelayIsSimulated) {
   const std::string body = Cat(kGreet,
                                "C: MAIL FROM:<a@${remote_domain}>\nS: 250\n"

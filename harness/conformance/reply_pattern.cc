@@ -56,7 +56,7 @@ bool EnhancedMatches(std::string_view pattern, std::string_view enhanced) {
 bool IsAlternativesToken(std::string_view token) {
   if (token.empty()) return false;
   for (absl::string_view part : absl::StrSplit(AsAbsl(token), '|')) {
-    if (part == "close" || part == "any") continue;
+    if (part == "close" || part == "any" || part == "silence") continue;
     if (!part.empty() && part[0] == '!') part.remove_prefix(1);
     if (!IsCodePattern(AsStd(part))) return false;
   }
@@ -80,6 +80,13 @@ bool ReplyPattern::AcceptsClose() const {
   return false;
 }
 
+bool ReplyPattern::AcceptsSilence() const {
+  for (const CodeAlternative& alternative : alternatives) {
+    if (alternative.kind == CodeAlternative::Kind::kSilence) return true;
+  }
+  return false;
+}
+
 bool ReplyPattern::Matches(const Reply& reply) const {
   bool code_ok = false;
   bool any = false;
@@ -95,6 +102,7 @@ bool ReplyPattern::Matches(const Reply& reply) const {
         any = true;
         break;
       case CodeAlternative::Kind::kClose:
+      case CodeAlternative::Kind::kSilence:
         break;
     }
   }

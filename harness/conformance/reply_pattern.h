@@ -1,4 +1,5 @@
-// The reply patterns of S: steps: 250, 2xx, 250|251, !2xx, 550 5.7.1, 5xx 5.7.x, close, any.
+// The reply patterns of S: steps: 250, 2xx, 250|251, !2xx, 550 5.7.1, 5xx 5.7.x, close,
+// silence, any.
 #ifndef SMTPGATE_HARNESS_CONFORMANCE_REPLY_PATTERN_H_
 #define SMTPGATE_HARNESS_CONFORMANCE_REPLY_PATTERN_H_
 
@@ -11,7 +12,9 @@
 namespace smtpgate::conformance {
 
 struct CodeAlternative {
-  enum class Kind { kCode, kNotCode, kClose, kAny };
+  // kSilence: no reply within the silence window (the server is still reading, e.g. the
+  // octets of a BDAT chunk whose size it took at face value).
+  enum class Kind { kCode, kNotCode, kClose, kSilence, kAny };
   Kind kind = Kind::kCode;
   std::string code;  // kCode/kNotCode: 3 characters, digits or 'x'
 };
@@ -23,6 +26,8 @@ struct ReplyPattern {
 
   // The connection closing (or resetting) without a reply satisfies the pattern.
   bool AcceptsClose() const;
+  // No reply within the silence window satisfies the pattern.
+  bool AcceptsSilence() const;
   bool Matches(const Reply& reply) const;
 };
 

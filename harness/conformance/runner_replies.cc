@@ -1,5 +1,6 @@
 // The reading side of a transcript run: S: steps, desynchronisation checks, STARTTLS,
 // RECONNECT and the positional outcomes (delay, same-reply-as).
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,9 @@ std::string Shown(const ReadResult& read) {
   }
   return "?";
 }
+
+// How long `S: silence` waits for a reply that must not come (capped by reply_ms).
+constexpr std::chrono::milliseconds kSilenceWindow{1000};
 
 bool CloseOnly(const ReplyPattern& pattern) {
   for (const CodeAlternative& alternative : pattern.alternatives) {
@@ -136,7 +140,14 @@ void TranscriptRunner::EndConnection(bool check_extra) {
 bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
   const bool banner = connection_ == nullptr || !last_sent_.has_value();
   if (!EnsureConnected(index)) return false;
-  const ReadResult read = ReadNext(ReplyTimeout(), /*poll=*/false);
+  const bool silence_ok = step.pattern.AcceptsSilence() ||
+                          (step.warn && step.warn->AcceptsSilence()) ||
+                          (step.fail && step.fail->AcceptsSilence());
+  // Where silence is an answer (the server still reading a chunk), wait only the silence
+  // window, not the whole reply timeout.
+  const std::chrono::milliseconds wait =
+      silence_ok ? std::min(ReplyTimeout(), kSilenceWindow) : ReplyTimeout();
+  const ReadResult read = ReadNext(wait, /*poll=*/false);
   replies_[index] = read;
   awaiting_ = false;
   const std::string to = banner                ? std::string("as the banner")
@@ -148,8 +159,24 @@ bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
     Add(Verdict::kFail, Evidence::kReplySequence, std::move(reason));
     return false;
   };
+  // The warn and fail clauses, for what was read (`got` describes it).
+  auto graded = [&](bool warn_matches, bool fail_matches, const std::string& got) -> int {
+    if (warn_matches) {
+      ++replies_checked_;
+      Add(Verdict::kWarn, Evidence::kReplySequence,
+          absl::StrCat(step.warn_reason.empty() ? "" : absl::StrCat(step.warn_reason, ": "),
+                       expected, " ", to, ", got ", got, " (matches the warn pattern ",
+                       step.warn->text, ")"));
+      return 1;  // go on
+    }
+    if (fail_matches) {
+      fail(absl::StrCat(step.fail_reason, ": ", expected, " ", to, ", got ", got));
+      return 0;  // stop
+    }
+    return -1;  // not graded: the default failure
+  };
   switch (read.kind) {
-    case ReadResult::Kind::kReply:
+    case ReadResult::Kind::kReply: {
       if (step.pattern.Matches(read.reply)) {
         ++replies_checked_;
         if (last_sent_ehlo_ && !ehlo_checked_ && read.reply.code == 250) {
@@ -157,12 +184,10 @@ bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
         }
         return true;
       }
-      if (step.warn && step.warn->Matches(read.reply)) {
-        ++replies_checked_;
-        Add(Verdict::kWarn, Evidence::kReplySequence,
-            absl::StrCat(expected, " ", to, ", got ", ReplyText(read.reply),
-                         " (matches the warn pattern ", step.warn->text, ")"));
-        return true;
+      if (const int g = graded(step.warn && step.warn->Matches(read.reply),
+                               step.fail && step.fail->Matches(read.reply), ReplyText(read.reply));
+          g >= 0) {
+        return g == 1;
       }
       if (CloseOnly(step.pattern)) {
         return fail(absl::StrCat("stream desynchronised: ", expected,
@@ -170,17 +195,17 @@ bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
                                  ReplyText(read.reply)));
       }
       return fail(absl::StrCat(expected, " ", to, ", got ", ReplyText(read.reply)));
+    }
     case ReadResult::Kind::kClosed:
     case ReadResult::Kind::kReset: {
       if (step.pattern.AcceptsClose()) {
         ++replies_checked_;
         return true;
       }
-      if (step.warn && step.warn->AcceptsClose()) {
-        Add(Verdict::kWarn, Evidence::kReplySequence,
-            absl::StrCat(expected, " ", to, ", got ", Shown(read), " (matches the warn pattern ",
-                         step.warn->text, ")"));
-        return true;
+      if (const int g = graded(step.warn && step.warn->AcceptsClose(),
+                               step.fail && step.fail->AcceptsClose(), Shown(read));
+          g >= 0) {
+        return g == 1;
       }
       const char* how = read.kind == ReadResult::Kind::kReset ? "reset" : "closed";
       if (announced_close_ != 0 || quit_sent_) {
@@ -193,15 +218,27 @@ bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
       return fail(absl::StrCat("connection dropped without a reply ", to, " (connection ", how,
                                "; ", expected, ")"));
     }
-    case ReadResult::Kind::kTimeout:
+    case ReadResult::Kind::kTimeout: {
+      const std::string silent = absl::StrCat("no reply within ", wait.count(), " ms");
+      if (step.pattern.AcceptsSilence()) {
+        ++replies_checked_;
+        awaiting_ = true;  // the server is still reading: its reply may come later
+        return true;
+      }
+      if (const int g = graded(step.warn && step.warn->AcceptsSilence(),
+                               step.fail && step.fail->AcceptsSilence(), silent);
+          g >= 0) {
+        awaiting_ = g == 1;
+        return g == 1;
+      }
       if (CloseOnly(step.pattern)) {
         return fail(absl::StrCat(expected,
                                  " (the server closing the connection); the connection "
                                  "stayed open for ",
-                                 ReplyTimeout().count(), " ms"));
+                                 wait.count(), " ms"));
       }
-      return fail(absl::StrCat("stream desynchronised: no reply within ", ReplyTimeout().count(),
-                               " ms ", to, " (", expected, ")"));
+      return fail(absl::StrCat("stream desynchronised: ", silent, " ", to, " (", expected, ")"));
+    }
     case ReadResult::Kind::kMalformed:
       return fail(absl::StrCat(expected, " ", to, ", got a malformed reply: ", read.detail));
   }

@@ -176,27 +176,50 @@ std::optional<ParseError> StepParser::ParseReply(Step& step) {
   const std::vector<Token> tokens = Tokens(colon + 1);
   size_t index = 0;
   if (auto error = ParsePattern(tokens, index, reply.pattern, kPatternExpected)) return error;
-  if (index < tokens.size() && tokens[index].text == "warn") {
+  for (const std::string_view clause : {std::string_view("warn"), std::string_view("fail")}) {
+    if (index >= tokens.size() || tokens[index].text != clause) continue;
     ++index;
-    reply.warn.emplace();
-    if (auto error = ParsePattern(tokens, index, *reply.warn,
-                                  absl::StrCat(AsAbsl(kPatternExpected), " after 'warn'"))) {
+    std::optional<ReplyPattern>& pattern = clause == "warn" ? reply.warn : reply.fail;
+    std::string& reason = clause == "warn" ? reply.warn_reason : reply.fail_reason;
+    pattern.emplace();
+    if (auto error = ParsePattern(tokens, index, *pattern,
+                                  absl::StrCat(AsAbsl(kPatternExpected), " after '",
+                                               AsAbsl(clause), "'"))) {
       return error;
     }
-    if (index < tokens.size()) {
-      return ParseError{tokens[index].column,
-                        absl::StrCat("expected an enhanced status code like 5.7.1 or the end of "
-                                     "the line, got ",
-                                     Got(tokens[index].text))};
+    if (index < tokens.size() && !tokens[index].text.empty() && tokens[index].text[0] == '"') {
+      if (auto error = ParseReason(tokens, index, reason)) return error;
+    } else if (clause == "fail") {
+      return ParseError{index < tokens.size() ? tokens[index].column : ColumnOf(content_.size()),
+                        absl::StrCat("expected the reason of the fail pattern in double quotes "
+                                     "(fail 235 \"authentication bypass\"), got ",
+                                     Got(index < tokens.size() ? tokens[index].text : ""))};
     }
   }
   if (index < tokens.size()) {
     return ParseError{tokens[index].column,
-                      absl::StrCat("expected an enhanced status code like 5.7.1, 'warn' or the "
-                                   "end of the line, got ",
+                      absl::StrCat("expected an enhanced status code like 5.7.1, 'warn', 'fail' "
+                                   "or the end of the line, got ",
                                    Got(tokens[index].text))};
   }
   step.body = std::move(reply);
+  return std::nullopt;
+}
+
+std::optional<ParseError> StepParser::ParseReason(const std::vector<Token>& tokens, size_t& index,
+                                                  std::string& reason) {
+  // The reason runs from the opening quote to the next quote (no escapes: it is prose).
+  const size_t open = static_cast<size_t>(tokens[index].column - column_);
+  const size_t close = content_.find('"', open + 1);
+  if (close == std::string_view::npos) {
+    return ErrorAt(open, "expected a closing '\"' after the reason");
+  }
+  reason = std::string(content_.substr(open + 1, close - open - 1));
+  if (reason.empty()) return ErrorAt(open, "expected a reason inside the quotes, got \"\"");
+  while (index < tokens.size() &&
+         static_cast<size_t>(tokens[index].column - column_) <= close) {
+    ++index;
+  }
   return std::nullopt;
 }
 
@@ -215,6 +238,8 @@ std::optional<ParseError> StepParser::ParsePattern(const std::vector<Token>& tok
     CodeAlternative alternative;
     if (part == "close") {
       alternative.kind = CodeAlternative::Kind::kClose;
+    } else if (part == "silence") {
+      alternative.kind = CodeAlternative::Kind::kSilence;
     } else if (part == "any") {
       alternative.kind = CodeAlternative::Kind::kAny;
     } else if (part[0] == '!') {

@@ -45,6 +45,8 @@ class StepParser {
   std::optional<ParseError> ParseReply(Step& step);
   std::optional<ParseError> ParsePattern(const std::vector<Token>& tokens, size_t& index,
                                          ReplyPattern& pattern, std::string_view what);
+  std::optional<ParseError> ParseReason(const std::vector<Token>& tokens, size_t& index,
+                                        std::string& reason);
   std::optional<ParseError> ParseExpect(Step& step, const StepContext& context);
   std::optional<ParseError> ParseSleep(Step& step);
 

@@ -38,10 +38,16 @@ struct PipelineStep {
   std::vector<SendStep> parts;
 };
 
+// S: PATTERN [warn PATTERN ["why"]] [fail PATTERN "why"]: what passes, what is tolerated
+// with a WARN (a leniency that crosses no security boundary), and what is a FAIL with a
+// named reason (e.g. "authentication bypass"). Any other reply is a FAIL too.
 struct ReplyStep {
   ReplyPattern pattern;
   std::optional<ReplyPattern> warn;  // matching this instead gives WARN and continues
-  std::string label;                 // S[label]: (empty when none)
+  std::string warn_reason;           // why the warn pattern is only a leniency (may be empty)
+  std::optional<ReplyPattern> fail;  // matching this is a FAIL with `fail_reason`
+  std::string fail_reason;
+  std::string label;  // S[label]: (empty when none)
 };
 
 struct StartTlsStep {};

@@ -15,11 +15,12 @@ enum class Profile {
   kAuthImpliesRelay,  // policy: any successful AUTH allows relay (MS02-011)
   kMs02012,           // session: a malformed BDAT stops the service (MS02-012)
   kBareLfEod,         // DATA receiver: <LF>.<LF> ends the message (SMTP smuggling)
+  kNullSessionAuth,   // AUTH: empty credentials authenticate (MS02-011's null session)
 };
 
 inline constexpr Profile kAllProfiles[] = {Profile::kSecure, Profile::kOpenRelay,
                                            Profile::kAuthImpliesRelay, Profile::kMs02012,
-                                           Profile::kBareLfEod};
+                                           Profile::kBareLfEod,        Profile::kNullSessionAuth};
 
 constexpr std::string_view ProfileName(Profile profile) {
   switch (profile) {
@@ -33,6 +34,8 @@ constexpr std::string_view ProfileName(Profile profile) {
       return "ms02-012";
     case Profile::kBareLfEod:
       return "bare-lf-eod";
+    case Profile::kNullSessionAuth:
+      return "null-session-auth";
   }
   return "secure";
 }

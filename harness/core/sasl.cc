@@ -218,13 +218,19 @@ SaslStep SaslServer::Finish(SaslCredentials credentials) {
 }
 
 SaslStep SaslServer::TakePlain(std::string_view decoded) {
+  if (null_session_ && decoded == std::string_view("\0\0", 2)) {
+    return Finish(SaslCredentials{});  // DELIBERATE FLAW (null-session-auth profile only)
+  }
   absl::StatusOr<SaslCredentials> credentials = ParsePlainMessage(decoded);
   if (!credentials.ok()) return Fail(credentials.status());
   return Finish(*std::move(credentials));
 }
 
 SaslStep SaslServer::TakeUsername(std::string_view decoded) {
-  if (absl::Status s = CheckField("LOGIN username", decoded, false); !s.ok()) return Fail(s);
+  // DELIBERATE FLAW (null-session-auth profile only): an empty LOGIN user is let through.
+  if (absl::Status s = CheckField("LOGIN username", decoded, null_session_); !s.ok()) {
+    return Fail(s);
+  }
   username_ = std::string(decoded);
   return Challenge(kLoginPasswordChallenge, State::kAwaitPassword);
 }
@@ -279,7 +285,11 @@ SaslStep SaslServer::Respond(std::string_view line) {
   if (state_ == State::kAwaitPlain) return TakePlain(*decoded);
   if (state_ == State::kAwaitUsername) return TakeUsername(*decoded);
   // kAwaitPassword.
-  if (absl::Status s = CheckField("LOGIN password", *decoded, false); !s.ok()) return Fail(s);
+  // DELIBERATE FLAW (null-session-auth profile only): empty user and password let through.
+  const bool null_session = null_session_ && username_.empty() && decoded->empty();
+  if (absl::Status s = CheckField("LOGIN password", *decoded, null_session); !s.ok()) {
+    return Fail(s);
+  }
   SaslCredentials credentials;
   credentials.authcid = std::move(username_);
   credentials.password = *std::move(decoded);

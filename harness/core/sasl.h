@@ -79,6 +79,9 @@ class SaslServer {
   // RFC 4954: initial_response is the AUTH command's optional argument as sent ("=" means
   // empty). It is copied.
   SaslServer(SaslMechanism mechanism, std::optional<std::string_view> initial_response);
+  // EMULATION PROFILE null-session-auth only: empty credentials (PLAIN "\0\0", an empty
+  // LOGIN user and password) are handed out instead of refused, as MS02-011's null session.
+  void AllowNullSession() { null_session_ = true; }
 
   SaslStep Begin();
   // The client's response line (without CRLF). "*" cancels: kFailed with 501 5.0.0 "AUTH
@@ -101,6 +104,7 @@ class SaslServer {
   std::optional<std::string> initial_response_;
   State state_ = State::kNotStarted;
   std::string username_;  // LOGIN: between the two prompts; cleared when done
+  bool null_session_ = false;
 };
 
 }  // namespace smtpgate

@@ -287,6 +287,7 @@ void Session::OnBadBdat(absl::Status status) {
 
 void Session::ProceedAuth(const Command& command) {
   sasl_.emplace(*ParseSaslMechanism(command.argument), command.auth_initial_response);
+  if (config_.policy.profile == Profile::kNullSessionAuth) sasl_->AllowNullSession();
   state_ = SessionState::kAuth;
   ApplySaslStep(sasl_->Begin());
 }
@@ -307,6 +308,12 @@ void Session::ApplySaslStep(SaslStep step) {
   const SaslCredentials& c = step.credentials;
   absl::StatusOr<std::string> identity =
       config_.users.Authenticate(c.authzid, c.authcid, c.password);
+  if (config_.policy.profile == Profile::kNullSessionAuth && c.authcid.empty() &&
+      c.password.empty()) {
+    // EMULATION PROFILE null-session-auth: empty credentials authenticate, as MS02-011's
+    // NTLM null session did. The identity is no account, so the policy still refuses relay.
+    identity = std::string("anonymous");
+  }
   if (!identity.ok()) {
     Emit(AuthFailed{std::string(identity.status().message())});
     SendError(identity.status());

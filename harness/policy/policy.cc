@@ -403,6 +403,7 @@ Decision DecideRecipient(const SessionFacts& facts, const Path& recipient,
     case Profile::kSecure:
     case Profile::kMs02012:
     case Profile::kBareLfEod:
+    case Profile::kNullSessionAuth:
       break;
   }
   // ---- end of profile deviations ----------------------------------------------------------
