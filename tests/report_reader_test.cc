@@ -113,7 +113,7 @@ TEST(ResultsReader, ShapeErrorsNameTheField) {
        "r.json: tests[4].exchange[0].elapsed_ms: missing"},
       {[](Json& d) { d["tests"][4]["findings"][1]["evidence"] = "hunch"; },
        "r.json: tests[4].findings[1].evidence: expected one of reply sequence, oracle, liveness, "
-       "process status, harness, got \"hunch\""},
+       "process status, crash log, harness, got \"hunch\""},
       {[](Json& d) { d["tests"][4]["findings"][1]["exchange_index"] = 4; },
        "r.json: tests[4].findings[1].exchange_index: points past the exchange (4 entries)"},
       {[](Json& d) { d["tests"][4]["findings"][1]["line"] = 0; },

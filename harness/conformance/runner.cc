@@ -236,6 +236,7 @@ TestResult TranscriptRunner::Run() {
       !transcript_.HasOutcome(OutcomeKind::kAlive)) {
     CheckAlive(/*automatic=*/true);
   }
+  bool daemon_down = service_down_reported_;
   if (!service_down_reported_) {
     std::optional<std::string> down = run_->ServiceDown();
     // A watched process may take a moment to exit after dropping the connection: give it
@@ -247,11 +248,13 @@ TestResult TranscriptRunner::Run() {
       down = run_->ServiceDown();
     }
     if (down) {
+      daemon_down = true;
       Add(Verdict::kFail,
           run_->ServiceDownIsProcessStatus() ? Evidence::kProcessStatus : Evidence::kLiveness,
           *down);
     }
   }
+  CheckCrashLog(daemon_down);
   return finish();
 }
 

@@ -45,6 +45,9 @@ class TranscriptRunner {
   void CheckDeferred(const ExpectStep& expect);
   void CheckOracle(const ExpectStep& expect);
   void CheckAlive(bool automatic);
+  // New lines in the server's crash log → FAIL (evidence crash log). `daemon_down`: the
+  // service itself was found dead (so the crash is not a per-connection one).
+  void CheckCrashLog(bool daemon_down);
   // The index of the server's reply to the last RCPT that carried `needle`; -1: none.
   int ReplyToRcptWith(std::string_view needle) const;
   absl::StatusOr<std::vector<OracleMessage>> OracleMessages(

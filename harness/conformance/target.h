@@ -54,6 +54,9 @@ struct OracleMessage {
   std::string body;
   bool relayed = false;  // left the server for another domain
   bool local = false;    // delivered to a local mailbox
+  // False for a stored message whose envelope sender is not recorded (no Return-Path).
+  bool sender_known = true;
+  std::string where;  // for reasons: "Maildir file /.../new/123.x", or "" (the sink)
 };
 
 struct OracleView {
@@ -77,6 +80,13 @@ class TargetRun {
   virtual std::optional<std::string> ServiceDown() { return std::nullopt; }
   // The evidence kind of ServiceDown(): process status (a watched process) or liveness.
   virtual bool ServiceDownIsProcessStatus() const { return false; }
+  // Whether the target file names a crash log ([server] crash_log).
+  virtual bool WatchesCrashLog() const { return false; }
+  // The crash-log lines ("FILE: LINE") that matched since this run began (or since the
+  // last call); an error when a log exists but cannot be read.
+  virtual absl::StatusOr<std::vector<std::string>> CrashEvidence() {
+    return std::vector<std::string>{};
+  }
 };
 
 class Target {

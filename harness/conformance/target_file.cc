@@ -1,5 +1,6 @@
 #include "harness/conformance/target_file.h"
 
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "harness/config/toml_reader.h"
+#include "harness/conformance/crash_log.h"
 #include "harness/conformance/transcript_parser.h"
 #include "harness/conformance/variables.h"
 #include "harness/core/smtp_status.h"
@@ -51,6 +53,22 @@ class Reader {
     const toml::node* node = table.get(key);
     return node == nullptr ? absl::OkStatus() : toml_.Int(*node, Key(prefix, key), low, high, &out);
   }
+  // An array of file names; relative ones are resolved against the target file's directory.
+  absl::Status Paths(const toml::table& table, std::string_view key, std::string_view prefix,
+                     std::vector<std::string>& out) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return absl::OkStatus();
+    SMTPGATE_RETURN_IF_ERROR(toml_.StringList(*node, Key(prefix, key), &out));
+    const toml::array& array = *node->as_array();
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i].empty()) {
+        return toml_.Error(*array.get(i), absl::StrCat(Key(prefix, key), "[", i, "]"),
+                           "expected a file name, got an empty string");
+      }
+      out[i] = Resolve(out[i]);
+    }
+    return absl::OkStatus();
+  }
   absl::StatusOr<const toml::table*> Table(const toml::table& table, std::string_view key,
                                            std::string_view prefix) {
     const toml::node* node = table.get(key);
@@ -63,6 +81,11 @@ class Reader {
  private:
   static std::string Key(std::string_view prefix, std::string_view key) {
     return absl::StrCat(AsAbsl(prefix), AsAbsl(key));
+  }
+  std::string Resolve(const std::string& path) const {
+    if (path.front() == '/') return path;
+    const std::string dir = std::filesystem::path(toml_.file()).parent_path().string();
+    return dir.empty() ? path : absl::StrCat(dir, "/", path);
   }
 
   TomlReader toml_;
@@ -91,6 +114,30 @@ absl::Status ReadAccounts(Reader& r, const toml::table& doc, TargetConfig& confi
   return absl::OkStatus();
 }
 
+// [server]: the server's crash log.
+absl::Status ReadServer(Reader& r, const toml::table& doc, TargetConfig& config) {
+  absl::StatusOr<const toml::table*> server = r.Table(doc, "server", "");
+  if (!server.ok()) return server.status();
+  if (*server == nullptr) return absl::OkStatus();
+  SMTPGATE_RETURN_IF_ERROR(r.Keys(**server, "server.", {"crash_log", "crash_pattern"}));
+  SMTPGATE_RETURN_IF_ERROR(r.Paths(**server, "crash_log", "server.", config.crash_log.files));
+  SMTPGATE_RETURN_IF_ERROR(
+      r.String(**server, "crash_pattern", "server.", config.crash_log.pattern));
+  if (const toml::node* pattern = (*server)->get("crash_pattern"); pattern != nullptr) {
+    if (config.crash_log.pattern.empty()) {
+      return r.Error(*pattern, "server.crash_pattern", "expected a regular expression, got \"\"");
+    }
+    absl::StatusOr<CrashPattern> compiled = CrashPattern::Compile(config.crash_log.pattern);
+    if (!compiled.ok()) {
+      return r.Error(*pattern, "server.crash_pattern", std::string(compiled.status().message()));
+    }
+    if (config.crash_log.files.empty()) {
+      return r.Error(*pattern, "server.crash_pattern", "crash_pattern without crash_log files");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadSections(Reader& r, const toml::table& doc, TargetConfig& config) {
   absl::StatusOr<const toml::table*> timeouts = r.Table(doc, "timeouts", "");
   if (!timeouts.ok()) return timeouts.status();
@@ -111,8 +158,11 @@ absl::Status ReadSections(Reader& r, const toml::table& doc, TargetConfig& confi
   absl::StatusOr<const toml::table*> oracle = r.Table(doc, "oracle", "");
   if (!oracle.ok()) return oracle.status();
   if (*oracle != nullptr) {
-    SMTPGATE_RETURN_IF_ERROR(
-        r.Keys(**oracle, "oracle.", {"start_sink", "sink", "sink_record", "oracle_sees_local"}));
+    SMTPGATE_RETURN_IF_ERROR(r.Keys(**oracle, "oracle.",
+                                    {"start_sink", "sink", "sink_record", "oracle_sees_local",
+                                     "maildir", "mbox"}));
+    SMTPGATE_RETURN_IF_ERROR(r.Paths(**oracle, "maildir", "oracle.", config.oracle.maildirs));
+    SMTPGATE_RETURN_IF_ERROR(r.Paths(**oracle, "mbox", "oracle.", config.oracle.mboxes));
     SMTPGATE_RETURN_IF_ERROR(r.Bool(**oracle, "start_sink", "oracle.", config.oracle.start_sink));
     SMTPGATE_RETURN_IF_ERROR(r.String(**oracle, "sink", "oracle.", config.oracle.sink));
     SMTPGATE_RETURN_IF_ERROR(
@@ -125,6 +175,14 @@ absl::Status ReadSections(Reader& r, const toml::table& doc, TargetConfig& confi
                      "choose one oracle: start a sink (start_sink/sink) or read a record file");
     }
   }
+  if (config.oracle.sees_local && config.oracle.reads_mailboxes()) {
+    const toml::node* where = (*oracle)->get("maildir");
+    if (where == nullptr) where = (*oracle)->get("mbox");
+    return r.Error(*where, where == (*oracle)->get("maildir") ? "oracle.maildir" : "oracle.mbox",
+                   "the local mailboxes are read directly, so oracle_sees_local (local mail "
+                   "handed to the sink too) must be false: each message would count twice");
+  }
+  SMTPGATE_RETURN_IF_ERROR(ReadServer(r, doc, config));
   absl::StatusOr<const toml::table*> capabilities = r.Table(doc, "capabilities", "");
   if (!capabilities.ok()) return capabilities.status();
   if (*capabilities != nullptr) {
@@ -171,7 +229,7 @@ absl::StatusOr<TargetConfig> FromDocument(const toml::table& doc, std::string_vi
       r.Keys(doc, "",
              {"description", "host", "port", "tls", "helo", "server_name", "server_ip_literal",
               "local_domain", "local_user", "remote_domain", "tarpit_seconds", "oracle_sees_local",
-              "accounts", "timeouts", "oracle", "capabilities", "variables"}));
+              "accounts", "timeouts", "oracle", "server", "capabilities", "variables"}));
   std::string description;
   SMTPGATE_RETURN_IF_ERROR(r.String(doc, "description", "", description));
   SMTPGATE_RETURN_IF_ERROR(r.String(doc, "host", "", config.host));

@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "harness/conformance/template.h"
@@ -27,6 +28,22 @@ struct OracleConfig {
   std::string sink_record;
   // The target also hands local mail to the oracle (so it sees every message).
   bool sees_local = false;
+  // Local mailboxes the runner reads itself (mailbox_oracle.h): Maildir roots (a Maildir,
+  // or a directory with Maildirs up to three levels below) and mbox files. Absolute paths
+  // (relative ones in the file are resolved against the file's directory). Either makes
+  // the oracle see local deliveries.
+  std::vector<std::string> maildirs;
+  std::vector<std::string> mboxes;
+  bool reads_mailboxes() const { return !maildirs.empty() || !mboxes.empty(); }
+};
+
+// The server's crash log ([server] in the target file, crash_log.h): lines matching
+// `crash_pattern` (case-insensitive) that appear during a test are a per-connection crash.
+inline constexpr std::string_view kDefaultCrashPattern =
+    "panic|segmentation|segfault|signal 11|killed by signal|core dumped|fatal";
+struct CrashLogConfig {
+  std::vector<std::string> files;  // absolute, as the maildirs
+  std::string pattern = std::string(kDefaultCrashPattern);
 };
 
 struct TargetConfig {
@@ -46,6 +63,7 @@ struct TargetConfig {
   // nobody asked for (a desynchronised stream).
   std::chrono::milliseconds grace{200};
   OracleConfig oracle;
+  CrashLogConfig crash_log;
   // [capabilities] overrides: a @requires word → present (true) or absent (false),
   // instead of what the EHLO probe found.
   std::map<std::string, bool, std::less<>> capabilities;

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "harness/conformance/mailbox_oracle.h"
 #include "harness/core/smtp_status.h"
 #include "harness/net/smtp_client.h"
 
@@ -58,9 +59,13 @@ std::string DomainOf(std::string_view address) {
 
 class TcpRun : public TargetRun {
  public:
-  TcpRun(const TargetConfig& config, Sink* sink, ServerProcess* process)
+  TcpRun(const TargetConfig& config, Sink* sink, ServerProcess* process,
+         const std::optional<CrashPattern>& crash_pattern)
       : config_(config), sink_(sink), process_(process) {
     if (process_ != nullptr) generation_ = process_->EnsureRunning();
+    // The snapshots are taken here, when the test begins: only what appears later counts.
+    if (config_.oracle.reads_mailboxes()) mailboxes_.emplace(config_.oracle.maildirs, config_.oracle.mboxes);
+    if (crash_pattern) crash_log_.emplace(config_.crash_log.files, *crash_pattern);
   }
 
   absl::StatusOr<std::unique_ptr<Connection>> Connect() override {
@@ -81,19 +86,25 @@ class TcpRun : public TargetRun {
   }
 
   OracleView oracle() const override {
+    OracleView view{.sees_relay = false, .sees_local = false, .settled = true, .name = "none"};
     if (sink_ != nullptr) {
-      return OracleView{.sees_relay = true,
+      view = OracleView{.sees_relay = true,
                         .sees_local = config_.oracle.sees_local,
                         .settled = false,
                         .name = absl::StrCat("sink ", sink_->address())};
-    }
-    if (!config_.oracle.sink_record.empty()) {
-      return OracleView{.sees_relay = true,
+    } else if (!config_.oracle.sink_record.empty()) {
+      view = OracleView{.sees_relay = true,
                         .sees_local = config_.oracle.sees_local,
                         .settled = false,
                         .name = absl::StrCat("sink record ", config_.oracle.sink_record)};
     }
-    return OracleView{.sees_relay = false, .sees_local = false, .settled = true, .name = "none"};
+    if (mailboxes_) {
+      view.sees_local = true;
+      view.settled = false;  // local delivery may happen after the 250
+      view.name = view.sees_relay ? absl::StrCat(view.name, " + ", mailboxes_->Describe())
+                                  : mailboxes_->Describe();
+    }
+    return view;
   }
 
   absl::StatusOr<std::vector<OracleMessage>> Messages(std::string_view token) override {
@@ -125,6 +136,12 @@ class TcpRun : public TargetRun {
       }
       out.push_back(std::move(m));
     }
+    if (mailboxes_) {
+      absl::StatusOr<std::vector<OracleMessage>> local = mailboxes_->MessagesWithToken(token);
+      if (!local.ok()) return local.status();
+      for (OracleMessage& m : *local) out.push_back(std::move(m));
+      MergeLocalCopies(out);
+    }
     return out;
   }
 
@@ -134,17 +151,30 @@ class TcpRun : public TargetRun {
   }
   bool ServiceDownIsProcessStatus() const override { return process_ != nullptr; }
 
+  bool WatchesCrashLog() const override { return crash_log_.has_value(); }
+  absl::StatusOr<std::vector<std::string>> CrashEvidence() override {
+    if (!crash_log_) return std::vector<std::string>{};
+    return crash_log_->NewMatches();
+  }
+
  private:
   const TargetConfig& config_;
   Sink* sink_;
   ServerProcess* process_;
   int generation_ = 0;
+  std::optional<MailboxOracle> mailboxes_;
+  std::optional<CrashLog> crash_log_;
 };
 
 }  // namespace
 
 TcpTarget::TcpTarget(TargetConfig config, Sink* sink, ServerProcess* process)
-    : config_(std::move(config)), sink_(sink), process_(process) {}
+    : config_(std::move(config)), sink_(sink), process_(process) {
+  if (!config_.crash_log.files.empty()) {
+    absl::StatusOr<CrashPattern> pattern = CrashPattern::Compile(config_.crash_log.pattern);
+    if (pattern.ok()) crash_pattern_ = *std::move(pattern);
+  }
+}
 
 std::string TcpTarget::Describe() const {
   std::string text = FormatHostPort(config_.host, config_.port);
@@ -153,7 +183,7 @@ std::string TcpTarget::Describe() const {
 }
 
 std::unique_ptr<TargetRun> TcpTarget::Begin() {
-  return std::make_unique<TcpRun>(config_, sink_, process_);
+  return std::make_unique<TcpRun>(config_, sink_, process_, crash_pattern_);
 }
 
 }  // namespace smtpgate::conformance

@@ -55,6 +55,8 @@ std::string_view EvidenceName(Evidence evidence) {
       return "liveness";
     case Evidence::kProcessStatus:
       return "process status";
+    case Evidence::kCrashLog:
+      return "crash log";
     case Evidence::kHarness:
       return "harness";
   }

@@ -23,7 +23,8 @@ std::optional<Verdict> ParseVerdict(std::string_view name);  // the inverse of V
 // Which verdict wins when a test produced several: FAIL > ERROR > SKIP > WARN > PASS.
 int VerdictRank(Verdict verdict);
 
-enum class Evidence { kReplySequence, kOracle, kLiveness, kProcessStatus, kHarness };
+// kCrashLog: a matching line in the server's crash log ([server] crash_log).
+enum class Evidence { kReplySequence, kOracle, kLiveness, kProcessStatus, kCrashLog, kHarness };
 std::string_view EvidenceName(Evidence evidence);  // "reply sequence", "oracle", ...
 
 struct Finding {
