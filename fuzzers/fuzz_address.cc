@@ -4,15 +4,19 @@
 // allow_unbracketed, bit 3 allow_domainless); the rest is the path text. Beyond "no crash",
 // it checks that whatever the parser accepts formats to a clean wire form that re-parses to
 // the same value, and that the routing domain depends on the mailbox's own domain only
-// (never on a source route, '%', '!' or a quoted '@').
+// (never on a source route, '%', '!' or a quoted '@'); and, for every accepted bracketed
+// path, that the parser's routing domain is the one an independent reading of the RFC 5321
+// grammar gives (fuzzers/spec_model.h: RoutingDomainOf, which shares no code with it).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <optional>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "fuzzers/spec_model.h"
 #include "harness/core/address.h"
 #include "harness/core/smtp_status.h"
 
@@ -172,6 +176,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (path.kind == Path::Kind::kMailbox) {
     CheckMailbox(path, options, input);
+    if (path.mailbox.domain_kind == DomainKind::kName) {
+      const std::optional<std::string> spec = fuzz::RoutingDomainOf(input);
+      Check(!spec || *spec == path.mailbox.RoutingDomain(),
+            "routing domain is the RFC 5321 one (source route ignored)", input,
+            path.mailbox.RoutingDomain() + " vs " + spec.value_or(""));
+    }
     Check(path.mailbox.ToString().size() + 2 <= wire.size(), "ToString is inside the wire form",
           input);
   }

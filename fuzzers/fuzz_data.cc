@@ -2,8 +2,11 @@
 // models, under arbitrary chunking.
 //
 // Input: 5 header octets, then the body.
-//   [0] mode: bits 0-1: 0 DATA kReject, 1 DATA kKeep, 2 DATA bare-lf-eod, 3 BDAT;
-//       bit 2: bare-lf-eod with kReject instead of kKeep.
+//   [0] mode: bits 0-1: 0 DATA kReject, 1 DATA kKeep, 2 DATA (kKeep) in profile bits 4-6,
+//       3 BDAT; bits 4-6: the emulation profile whose wiring is used (0: secure). DATA options
+//       come from the session's own wiring (DataReceiverOptionsFor), so a profile's option
+//       cannot be flipped unseen: only the bare-lf-eod profile may end DATA anywhere but
+//       right after <CRLF>.<CRLF>.
 //   [1] max_line_length: 0x80 set → 1000, else the low 6 bits (0..63).
 //   [2..3] max_message_size, big-endian; 0xffff → 10 MiB.
 //   [4] chunking seed: 0 → all at once, 1 → one octet per call, else pseudo-random pieces.
@@ -19,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -26,6 +30,8 @@
 
 #include "harness/core/bdat_receiver.h"
 #include "harness/core/data_receiver.h"
+#include "harness/core/demo_config.h"
+#include "harness/core/session.h"
 
 namespace {
 
@@ -244,7 +250,7 @@ void CheckSame(const Outcome& got, const Outcome& want, const char* how, std::st
   }
 }
 
-void FuzzData(const DataReceiverOptions& o, uint8_t seed, std::string_view body) {
+void FuzzData(smtpgate::Profile profile, const DataReceiverOptions& o, uint8_t seed, std::string_view body) {
   const std::string stream = std::string(body) + "\r\n.\r\n";
   const Outcome want = Reference(stream, o);
   FUZZ_CHECK(want.finished, "reference model did not finish", stream);
@@ -255,7 +261,7 @@ void FuzzData(const DataReceiverOptions& o, uint8_t seed, std::string_view body)
   }
 
   const std::string framed = "\r\n" + stream;
-  if (!o.lf_dot_lf_ends_data) {
+  if (profile != smtpgate::Profile::kBareLfEod) {
     // Only <CRLF>.<CRLF> ends DATA, independently of the reference model.
     FUZZ_CHECK(want.consumed >= 3 && framed.compare(want.consumed - 3, 5, "\r\n.\r\n") == 0,
                "secure DATA ended somewhere other than after CRLF.CRLF", stream);
@@ -335,25 +341,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const uint8_t mode = data[0];
-  DataReceiverOptions o;
-  o.max_line_length = (data[1] & 0x80) ? 1000 : (data[1] & 0x3f);
+  const smtpgate::Profile profile =
+      smtpgate::kAllProfiles[((mode >> 4) & 7) % std::size(smtpgate::kAllProfiles)];
+  smtpgate::SessionConfig config = smtpgate::DemoConfig(profile);
+  config.bare_line_endings = (mode & 3) == 0 ? BareLineEndings::kReject : BareLineEndings::kKeep;
   const uint16_t size_bits = static_cast<uint16_t>((data[2] << 8) | data[3]);
-  o.max_message_size = size_bits == 0xffff ? 10 * 1024 * 1024 : size_bits;
+  config.max_message_size = size_bits == 0xffff ? 10 * 1024 * 1024 : size_bits;
+  DataReceiverOptions o = smtpgate::DataReceiverOptionsFor(config);
+  o.max_line_length = (data[1] & 0x80) ? 1000 : (data[1] & 0x3f);
   const uint8_t seed = data[4];
   const std::string_view body = input.substr(5);
   switch (mode & 3) {
     case 0:
-      o.bare_line_endings = BareLineEndings::kReject;
-      FuzzData(o, seed, body);
-      break;
     case 1:
-      o.bare_line_endings = BareLineEndings::kKeep;
-      FuzzData(o, seed, body);
-      break;
     case 2:
-      o.bare_line_endings = (mode & 4) ? BareLineEndings::kReject : BareLineEndings::kKeep;
-      o.lf_dot_lf_ends_data = true;
-      FuzzData(o, seed, body);
+      FuzzData(profile, o, seed, body);
       break;
     case 3:
       FuzzBdat(o.max_message_size, seed, body);

@@ -1,15 +1,15 @@
 // Whole SMTP sessions through the reference Session, in arbitrary chunking.
 //
-// Input: byte 0 chooses the configuration, byte 1 seeds the chunking, the rest is what the
-// client sends. Invariants, checked after every chunk (abort on violation):
-//  - no recipient is relayed unless the policy allows it for an authorized identity (a
-//    preceding AuthSucceeded whose account may relay); in the auth-implies-relay and
-//    open-relay profiles only that profile's flaw is tolerated;
-//  - a relayed recipient's routing domain is not a local domain;
+// Input: byte 0 chooses the configuration (bits 0-2 the emulation profile), byte 1 seeds the
+// chunking, the rest is what the client sends. After the run, an independent spec-level model
+// (spec_model.h: framing, messages one by one, authentication from the credentials in the
+// input and the user table, relaying by the RFC 5321 routing domain, command order, limits,
+// tar pit) must agree with what the session answered and queued; each profile's one flaw is
+// tolerated. Besides (abort on violation, checked after every chunk):
 //  - every reply is well-formed (formats and re-parses strictly to itself);
 //  - buffers stay bounded; nothing is answered after the connection is closed;
 //  - with bare line endings refused, no queued message body has a bare CR or LF;
-//  - no reply ever contains a password.
+//  - no reply of an AUTH exchange ever contains a password.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +17,7 @@
 #include <string_view>
 #include <variant>
 
+#include "fuzzers/spec_model.h"
 #include "harness/core/demo_config.h"
 #include "harness/core/in_process_host.h"
 #include "harness/core/reply.h"
@@ -32,7 +33,7 @@ namespace {
 
 SessionConfig ConfigFor(uint8_t bits) {
   static constexpr Profile kProfiles[] = {
-      Profile::kSecure,    Profile::kSecure,           Profile::kSecure,  Profile::kSecure,
+      Profile::kSecure,    Profile::kSecure,           Profile::kSecure,  Profile::kNullSessionAuth,
       Profile::kOpenRelay, Profile::kAuthImpliesRelay, Profile::kMs02012, Profile::kBareLfEod};
   SessionConfig config = DemoConfig(kProfiles[bits & 7]);
   config.tls_available = (bits & 8) != 0;
@@ -57,46 +58,6 @@ bool HasBareLineEnding(std::string_view body) {
   }
   return false;
 }
-
-class Checker {
- public:
-  explicit Checker(const SessionConfig& config) : config_(config) {}
-
-  void Events(const std::vector<SessionOutput>& events) {
-    for (; seen_ < events.size(); ++seen_) {
-      const SessionOutput& e = events[seen_];
-      if (const auto* auth = std::get_if<AuthSucceeded>(&e)) {
-        const UserAccount* account = config_.users.Find(auth->identity);
-        if (account == nullptr) Fail("AuthSucceeded for an unknown identity", auth->identity);
-        authenticated_ = true;
-        may_relay_ = account->may_relay;
-      } else if (const auto* rcpt = std::get_if<RecipientAccepted>(&e)) {
-        Recipient(rcpt->recipient);
-      }
-    }
-  }
-
-  void Recipient(const EnvelopeRecipient& r) {
-    if (!r.relay()) return;
-    for (const std::string& local : config_.policy.local_domains) {
-      if (r.routing_domain == local) Fail("relay to a local domain", r.routing_domain);
-    }
-    for (const std::string& literal : config_.policy.local_literals) {
-      if (r.routing_domain == literal) Fail("relay to a local literal", r.routing_domain);
-    }
-    const Profile profile = config_.policy.profile;
-    const bool authorized = authenticated_ && may_relay_;
-    const bool flaw =
-        profile == Profile::kOpenRelay || (profile == Profile::kAuthImpliesRelay && authenticated_);
-    if (!authorized && !flaw) Fail("relay without authorization", r.routing_domain);
-  }
-
- private:
-  const SessionConfig& config_;
-  size_t seen_ = 0;
-  bool authenticated_ = false;
-  bool may_relay_ = false;
-};
 
 void CheckReply(const SendReply& r) {
   if (r.reply.code < 200 || r.reply.code > 599) Fail("reply code out of range");
@@ -129,8 +90,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   InProcessHost host(config, (data[0] & 3) == 3 ? "::1" : "127.0.0.1");
   host.set_storage_ok(data[1] != 0xff);
-  for (const SendReply& r : host.Start()) CheckReply(r);
-  Checker checker(config);
+  fuzz::SpecRun spec;
+  spec.config = &config;
+  spec.stream = input;
+  spec.replies = host.Start();
+  for (const SendReply& r : spec.replies) CheckReply(r);
 
   const size_t line_bound = config.command.max_line_length + kMaxSaslLine + 4;
   size_t pos = 0;
@@ -139,11 +103,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t chunk = 1 + (seed >> 16) % 97;
     const std::string_view piece = input.substr(pos, chunk);
     pos += piece.size();
+    spec.feed_ends.push_back(pos);
     const bool was_closed = host.closed();
     const std::vector<SendReply> replies = host.Feed(piece);
     if (was_closed && !replies.empty()) Fail("reply after the connection was closed");
-    for (const SendReply& r : replies) CheckReply(r);
-    checker.Events(host.events());
+    for (const SendReply& r : replies) {
+      CheckReply(r);
+      spec.replies.push_back(r);
+    }
     if (host.session().buffered() > config.max_pending_input + line_bound) {
       Fail("session input buffer unbounded");
     }
@@ -155,6 +122,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         config.policy.profile != Profile::kBareLfEod && HasBareLineEnding(m.body)) {
       Fail("queued body has a bare CR or LF", m.body);
     }
+  }
+  for (const SessionOutput& e : host.events()) {
+    if (const auto* rcpt = std::get_if<RecipientAccepted>(&e)) spec.accepted.push_back(rcpt->recipient);
+  }
+  spec.queued = &host.queued();
+  spec.closed = host.closed();
+  if (const std::optional<std::string> violation = fuzz::CheckAgainstSpec(spec)) {
+    Fail("the session departs from the specification", *violation);
   }
   return 0;
 }

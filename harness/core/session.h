@@ -50,6 +50,11 @@ struct SessionConfig {
   size_t max_pending_input = size_t{64} * 1024;
 };
 
+// How a session wires its DATA receiver for `config` (limits, bare line endings, and the
+// bare-lf-eod profile's flaw). The fuzz targets use it so that no profile's option can be
+// flipped unseen.
+DataReceiverOptions DataReceiverOptionsFor(const SessionConfig& config);
+
 enum class SessionState {
   kConnected,       // banner sent, no HELO/EHLO yet
   kGreeted,         // HELO/EHLO done, no transaction

@@ -230,16 +230,20 @@ void Session::ProceedRcpt(const Command& command) {
        absl::StrCat("recipient ", FormatPath(command.path), " ok"));
 }
 
-void Session::ProceedData(const Command&) {
+DataReceiverOptions DataReceiverOptionsFor(const SessionConfig& config) {
   DataReceiverOptions options;
-  options.max_message_size = config_.max_message_size;
-  options.bare_line_endings = config_.bare_line_endings;
-  if (config_.policy.profile == Profile::kBareLfEod) {
+  options.max_message_size = config.max_message_size;
+  options.bare_line_endings = config.bare_line_endings;
+  if (config.policy.profile == Profile::kBareLfEod) {
     // EMULATION PROFILE bare-lf-eod: <LF>.<LF> ends DATA, as on smuggling-prone servers.
     options.lf_dot_lf_ends_data = true;
     options.bare_line_endings = BareLineEndings::kKeep;
   }
-  data_.emplace(options);
+  return options;
+}
+
+void Session::ProceedData(const Command&) {
+  data_.emplace(DataReceiverOptionsFor(config_));
   state_ = SessionState::kData;
   Send(354, "", "End data with <CR><LF>.<CR><LF>");
 }
