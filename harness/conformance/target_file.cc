@@ -83,9 +83,10 @@ class Reader {
     return absl::StrCat(AsAbsl(prefix), AsAbsl(key));
   }
   std::string Resolve(const std::string& path) const {
-    if (path.front() == '/') return path;
-    const std::string dir = std::filesystem::path(toml_.file()).parent_path().string();
-    return dir.empty() ? path : absl::StrCat(dir, "/", path);
+    const std::filesystem::path dir = std::filesystem::path(toml_.file()).parent_path();
+    if (path.front() == '/' || dir.empty()) return path;
+    // "conformance/targets/../../build/x" → "build/x": reasons quote these paths.
+    return (dir / path).lexically_normal().string();
   }
 
   TomlReader toml_;

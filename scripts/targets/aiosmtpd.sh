@@ -10,7 +10,9 @@
 #   auth-implies-relay  2745  any authenticated account (the MS02-011 pattern)
 #
 # Same domain, mailboxes and accounts as the Postfix target; relayed mail is forwarded to
-# the smtpgate sink at 127.0.0.1:PORT+1. State and log: build/targets/aiosmtpd-VARIANT/.
+# the smtpgate sink at 127.0.0.1:PORT+1; local mail goes to Maildirs under
+# build/targets/aiosmtpd-VARIANT/mail/USER/ (emptied at each start), with Return-Path and
+# Delivered-To prepended as a delivery agent does. State and log: build/targets/aiosmtpd-VARIANT/.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -27,7 +29,9 @@ start() {
     return 0
   fi
   ensure_packages aiosmtpd.sh python3-aiosmtpd openssl
+  # Empty mailboxes at each start (Maildirs, read by the target files' local oracle).
   mkdir -p "$inst/mail"
+  find "$inst/mail" -mindepth 1 -delete
   test_cert "$inst/tls"
   # Debian's python3, not a python3 found earlier on the PATH (pyenv and the like).
   setsid /usr/bin/python3 "$repo_root/scripts/targets/aiosmtpd_server.py" \

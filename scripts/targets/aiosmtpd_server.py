@@ -4,7 +4,7 @@
 Run with Debian's /usr/bin/python3 (that is where python3-aiosmtpd lives); started and
 stopped by scripts/targets/aiosmtpd.sh. Domain example.test (and the host name
 mx.example.test and [127.0.0.1]) is local with mailboxes alice, bob and postmaster,
-stored as maildirs; every other domain is remote and relayed messages are forwarded to
+stored as Maildirs (with Return-Path and Delivered-To prepended); every other domain is remote and relayed messages are forwarded to
 the smtpgate sink on loopback. Nothing leaves the machine.
 
 Relay policy by --variant:
@@ -101,7 +101,8 @@ class Handler:
         loop = asyncio.get_running_loop()
         try:
             for address in local:
-                await loop.run_in_executor(None, self.store, address, content)
+                await loop.run_in_executor(
+                    None, self.store, envelope.mail_from, address, content)
             if remote:
                 await loop.run_in_executor(
                     None, self.forward, envelope.mail_from, remote, content)
@@ -110,8 +111,15 @@ class Handler:
             return "451 4.3.0 Delivery failed, try again later"
         return "250 2.0.0 OK: queued"
 
-    def store(self, address, content):
-        """Maildir delivery: write to tmp/, fsync, rename into new/, fsync the directory."""
+    def store(self, mail_from, address, content):
+        """Maildir delivery: write to tmp/, fsync, rename into new/, fsync the directory.
+
+        Like a delivery agent (Postfix virtual(8), Dovecot LDA), prepend the envelope:
+        Return-Path (the sender, <> for the null sender) and Delivered-To.
+        """
+        envelope = (f"Return-Path: <{mail_from or ''}>\r\n"
+                    f"Delivered-To: {address}\r\n").encode("utf-8", "surrogateescape")
+        content = envelope + content
         user = split_address(address)[0].lower()
         box = os.path.join(self.spool, user)
         for sub in ("tmp", "new", "cur"):

@@ -7,7 +7,16 @@
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 targets_dir=${SMTPGATE_TARGETS_DIR:-$repo_root/build/targets}
 
+# The variants every server has; Postfix adds stock-smuggling (postfix.sh).
 variants=(good open-relay auth-implies-relay)
+
+# server_variants SERVER: the variants of that server, in matrix order.
+server_variants() {
+  case "$1" in
+    postfix) echo "${variants[*]} stock-smuggling" ;;
+    *) echo "${variants[*]}" ;;
+  esac
+}
 
 die() {
   echo "$(basename "$0"): $*" >&2
@@ -27,11 +36,11 @@ postfix_dir() {
   fi
 }
 
-# check_variant NAME: dies unless NAME is a known variant.
+# check_variant SERVER NAME: dies unless NAME is a variant of SERVER.
 check_variant() {
   local v
-  for v in "${variants[@]}"; do [ "$v" = "$1" ] && return 0; done
-  die "unknown variant '$1' (one of: ${variants[*]})"
+  for v in $(server_variants "$1"); do [ "$v" = "$2" ] && return 0; done
+  die "unknown variant '$2' (one of: $(server_variants "$1"))"
 }
 
 # target_args SERVER BASE_PORT ARGS...: parses "ACTION [VARIANT]" of a start/stop script
@@ -41,8 +50,8 @@ target_args() {
   local server=$1 base=$2
   action=${3:-}
   variant=${4:-good}
-  [ -n "$action" ] || die "usage: $0 start|stop|status [${variants[*]// /|}]"
-  check_variant "$variant"
+  [ -n "$action" ] || die "usage: $0 start|stop|status [$(server_variants "$server" | tr ' ' '|')]"
+  check_variant "$server" "$variant"
   port=$(variant_port "$base" "$variant")
   sink_port=$((port + 1))
   inst=$targets_dir/$server-$variant
@@ -64,13 +73,25 @@ target_dispatch() {
 }
 
 # variant_port BASE VARIANT: BASE for good, BASE+10 for open-relay, BASE+20 for
-# auth-implies-relay. The sink of each instance is that port + 1.
+# auth-implies-relay, BASE+30 for stock-smuggling. The sink of each instance is that
+# port + 1.
 variant_port() {
   case "$2" in
     good) echo "$1" ;;
     open-relay) echo $(($1 + 10)) ;;
     auth-implies-relay) echo $(($1 + 20)) ;;
+    stock-smuggling) echo $(($1 + 30)) ;;
   esac
+}
+
+# link_instance SERVER VARIANT DIR: when an instance lives outside build/targets (Postfix
+# under /var/tmp, see postfix_dir), build/targets/SERVER-VARIANT points at it, so the
+# target files' Maildir and log paths (../../build/targets/...) hold either way.
+link_instance() {
+  local link=$targets_dir/$1-$2
+  [ "$3" = "$link" ] && return 0
+  mkdir -p "$targets_dir"
+  if [ -L "$link" ] || [ ! -e "$link" ]; then ln -sfn "$3" "$link"; fi
 }
 
 . "$repo_root/scripts/lib/apt.sh"  # ensure_packages WHO PKG...

@@ -11,14 +11,20 @@
 #   open-relay          2635  anyone (permit before reject_unauth_destination)
 #   auth-implies-relay  2645  any SASL-authenticated user (permit_sasl_authenticated:
 #                             Postfix's stock setting, the MS02-011 pattern)
+#   stock-smuggling     2655  as good, but with Debian's stock smuggling setting: no
+#                             smtpd_forbid_bare_newline (3.7's default), so a bare LF ends
+#                             a line and "<LF>.<CR><LF>" ends DATA (CVE-2023-51764)
 #
-# Local domain example.test (mailboxes alice, bob, postmaster, stored as maildirs under
-# the instance's mail/), host name mx.example.test. Accounts relayer/relayer-pass and
+# Local domain example.test (mailboxes alice, bob, postmaster: Maildirs under the
+# instance's mail/, written by virtual(8) as the postfix user, emptied at each start; the
+# target files read them as the local-delivery oracle), host name mx.example.test. Accounts relayer/relayer-pass and
 # guest/guest-pass in a Cyrus sasldb (PLAIN, LOGIN; allowed without TLS on loopback).
 # Loopback is *not* in mynetworks. DNS is off; all non-local mail goes to
 # [127.0.0.1]:PORT+1, where `smtpgate conform` runs its sink. STARTTLS with a self-signed
-# certificate. Logs: build/targets/postfix-VARIANT/log/postfix.log (or under /var/tmp when
-# the postfix user cannot reach build/targets; see postfix_dir in common.sh).
+# certificate. Log (maillog_file, the target files' crash log):
+# build/targets/postfix-VARIANT/log/postfix.log (the instance lives under /var/tmp when
+# the postfix user cannot reach build/targets, see postfix_dir in common.sh; then
+# build/targets/postfix-VARIANT is a link to it).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -62,7 +68,7 @@ install_postfix() {
 
 relay_restrictions() {
   case "$variant" in
-    good) echo "check_sasl_access texthash:$inst/etc/sasl_relay_access, reject_unauth_destination" ;;
+    good | stock-smuggling) echo "check_sasl_access texthash:$inst/etc/sasl_relay_access, reject_unauth_destination" ;;
     # Postfix refuses a bare "permit" here; the classic open relay is a mynetworks that
     # covers the whole Internet (see trusted_networks).
     open-relay) echo "permit_mynetworks, reject_unauth_destination" ;;
@@ -78,13 +84,25 @@ trusted_networks() {
   esac
 }
 
+smuggling_setting() {
+  case "$variant" in
+    # Debian's stock 3.7: the parameter is left at its default (no).
+    stock-smuggling) echo "# smtpd_forbid_bare_newline: not set (stock-smuggling)" ;;
+    *) printf '%s\n' "smtpd_forbid_bare_newline = reject" "smtpd_forbid_bare_newline_exclusions =" ;;
+  esac
+}
+
 write_config() {
   local etc=$inst/etc uid gid
   uid=$(id -u postfix)
   gid=$(id -g postfix)
   mkdir -p "$etc/sasl" "$inst/queue" "$inst/data" "$inst/mail" "$inst/log" "$inst/meta"
   test_cert "$inst/tls"
+  # Each start begins with empty mailboxes (the oracle reads only what a test adds, but
+  # a short listing is a fast one).
+  find "$inst/mail" -mindepth 1 -delete
   chown postfix:postfix "$inst/data" "$inst/mail"
+  link_instance postfix "$variant" "$inst"
   cp "$prefix/etc/postfix/postfix-files" "$inst/meta/"
   : >"$inst/meta/dynamicmaps.cf"
   cat >"$etc/main.cf" <<CF
@@ -152,11 +170,11 @@ smtpd_tls_security_level = may
 smtpd_tls_cert_file = $inst/tls/cert.pem
 smtpd_tls_key_file = $inst/tls/key.pem
 
-# Hardening every variant shares (the variants differ only in who may relay):
-# SMTP smuggling (CVE-2023-51764; backported to 3.7.10, off by default in 3.7),
-# no address verification through VRFY, HELO/EHLO before MAIL (also after STARTTLS).
-smtpd_forbid_bare_newline = reject
-smtpd_forbid_bare_newline_exclusions =
+# Hardening every variant shares (the variants differ only in who may relay, and
+# stock-smuggling in the first line): SMTP smuggling (CVE-2023-51764; backported to
+# 3.7.10, off by default in 3.7), no address verification through VRFY, HELO/EHLO before
+# MAIL (also after STARTTLS).
+$(smuggling_setting)
 disable_vrfy_command = yes
 smtpd_helo_required = yes
 CF
