@@ -8,6 +8,9 @@
 # x area) and compares every run with conformance/expectations/real-targets.toml. Exit 0
 # when all match.
 #
+# Then scripts/targets/check_crash.sh kills the smtpd of a Postfix session mid-session and
+# checks that the test FAILs as a per-connection crash by the crash log.
+#
 # The instances use fixed ports and directories (build/targets): a second run-all.sh
 # started meanwhile (from this clone) waits for the first to finish.
 #
@@ -79,6 +82,11 @@ for s in "${servers[@]}"; do
     i=$((i + 1))
   done
 done
+# A real per-connection crash: Postfix's smtpd killed mid-session must FAIL by the crash log.
+crash_check=""
+if [ "$status" -eq 0 ] && [[ " ${servers[*]} " == *" postfix "* ]]; then
+  crash_check=$(bash scripts/targets/check_crash.sh "$smtpgate" good) || status=1
+fi
 stop_all
 trap - EXIT
 [ "$status" -eq 0 ] || exit "$status"
@@ -91,5 +99,6 @@ trap - EXIT
 echo
 /usr/bin/python3 scripts/targets/check_expectations.py \
   --expect conformance/expectations/real-targets.toml "${specs[@]}" || status=$?
+[ -z "$crash_check" ] || echo "$crash_check"
 echo "run-all: ${#specs[@]} runs (${servers[*]}) in $((SECONDS - start)) s; results in $out"
 exit "$status"
