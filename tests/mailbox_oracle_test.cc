@@ -236,13 +236,14 @@ TEST(MailboxOracle, TargetFileKeysResolvePathsAgainstTheFile) {
 // at a sink: every local-mail outcome is decided by the stored messages.
 class MaildirOverTcp : public ::testing::Test {
  protected:
-  std::map<std::string, TestResult> Run(Profile profile, const std::vector<std::string>& suite) {
+  std::map<std::string, TestResult> Run(Profile profile, const std::vector<std::string>& suite,
+                                        bool with_sink = true) {
     absl::StatusOr<std::unique_ptr<Sink>> sink = Sink::Start("127.0.0.1:0");
     EXPECT_TRUE(sink.ok()) << sink.status();
     if (!sink.ok()) return {};
     ServerConfig server_config = DemoServerConfig(profile);
     server_config.listen = {"127.0.0.1:0"};
-    server_config.relay_host = (*sink)->address();
+    server_config.relay_host = (*sink)->address();  // relayed mail goes there either way
     const std::string maildir_root = server_config.spool_dir + "/maildir";
     absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(server_config);
     EXPECT_TRUE(server.ok()) << server.status();
@@ -252,7 +253,7 @@ class MaildirOverTcp : public ::testing::Test {
     config.oracle_wait = std::chrono::milliseconds(500);
     config.grace = std::chrono::milliseconds(50);
     config.oracle.maildirs = {maildir_root};
-    TcpTarget target(config, sink->get(), nullptr);
+    TcpTarget target(config, with_sink ? sink->get() : nullptr, nullptr);
     const Suite loaded = LoadSuite(suite, UsableNames(config.variables));
     EXPECT_TRUE(loaded.errors.empty());
     std::map<std::string, TestResult> results = RunSuiteById(loaded, target);
@@ -278,6 +279,21 @@ TEST_F(MaildirOverTcp, LocalOracleTestsRunAndPassOnTheSecureServer) {
   // Refused (bare LF in DATA): no message, seen in the mailboxes themselves.
   EXPECT_THAT(smuggling.reason, HasSubstr("0 message(s) carrying the token (oracle: sink"));
   EXPECT_EQ(smuggling.evidence, std::vector<std::string>({"reply sequence", "oracle", "liveness"}));
+}
+
+TEST_F(MaildirOverTcp, MailboxesAloneDoNotDecideRelaying) {
+  auto results = Run(Profile::kOpenRelay,
+                     {catalogue_ + "/relay/kb304897-1-remote-to-remote.smtp",
+                      catalogue_ + "/data/data-dot-stuffing.smtp"},
+                     /*with_sink=*/false);
+  // The relay went to a sink nobody reads: the mailboxes cannot tell, so WARN, not PASS.
+  const TestResult& relay = results.at("relay/kb304897-1-remote-to-remote");
+  EXPECT_EQ(relay.verdict, Verdict::kWarn) << relay.reason;
+  EXPECT_THAT(relay.reason, HasSubstr("no delivery oracle for relayed mail (the oracle reads "
+                                      "only 1 Maildir root): cannot check EXPECT not-relayed"));
+  const TestResult& stuffing = results.at("data/data-dot-stuffing");
+  EXPECT_EQ(stuffing.verdict, Verdict::kPass) << stuffing.reason;
+  EXPECT_THAT(stuffing.reason, HasSubstr("delivered locally (oracle: 1 Maildir root"));
 }
 
 TEST_F(MaildirOverTcp, TheSmuggledLocalMessageIsTheEvidence) {
