@@ -115,9 +115,8 @@ TEST(CrashLog, ReportsOnlyCompleteLinesAppendedSinceTheStart) {
 
 TEST(CrashLog, TargetFileKeys) {
   const std::string base = "port = 25\nlocal_domain = \"d\"\nlocal_user = \"u\"\n";
-  const absl::StatusOr<TargetConfig> config =
-      ParseTargetFile(base + "[server]\ncrash_log = [\"log/mail.log\", \"/var/log/x\"]\n",
-                      "targets/t.toml");
+  const absl::StatusOr<TargetConfig> config = ParseTargetFile(
+      base + "[server]\ncrash_log = [\"log/mail.log\", \"/var/log/x\"]\n", "targets/t.toml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_THAT(config->crash_log.files, ElementsAre("targets/log/mail.log", "/var/log/x"));
   EXPECT_EQ(config->crash_log.pattern, kDefaultCrashPattern);
@@ -171,7 +170,8 @@ TEST(CrashLog, APerConnectionCrashIsNamedAndProvenByTheLog) {
   EXPECT_THAT(crash.reason, HasSubstr("connection dropped without a reply to 'RSET'"));
   EXPECT_THAT(crash.reason,
               HasSubstr("per-connection crash: the connection was dropped and the crash log "
-                        "has: " + log + ": "));
+                        "has: " +
+                        log + ": "));
   EXPECT_THAT(crash.reason, HasSubstr("killed by signal 11"));
   EXPECT_THAT(crash.evidence, Contains("crash log"));
   // The daemon lives on: the automatic liveness check passes, no process-status finding.

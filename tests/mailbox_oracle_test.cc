@@ -106,9 +106,8 @@ TEST(DeliveredMessage, WithoutReturnPathTheSenderIsNotRecorded) {
   EXPECT_TRUE(bounce.sender_known);
   EXPECT_EQ(bounce.sender, "");
   // Envelope-To (Exim) may list several recipients.
-  EXPECT_THAT(
-      ParseDeliveredMessage("Envelope-To: <a@x.test>, b@x.test\n\n", "", "").recipients,
-      ElementsAre("a@x.test", "b@x.test"));
+  EXPECT_THAT(ParseDeliveredMessage("Envelope-To: <a@x.test>, b@x.test\n\n", "", "").recipients,
+              ElementsAre("a@x.test", "b@x.test"));
 }
 
 TEST(Mbox, SplitsUnquotesAndDropsTheSeparator) {
@@ -184,12 +183,13 @@ TEST(MailboxOracle, AMissingMaildirRootIsAnError) {
   MailboxOracle oracle({"/nonexistent/maildir"}, {});
   const absl::StatusOr<std::vector<OracleMessage>> found = oracle.MessagesWithToken("x");
   ASSERT_FALSE(found.ok());
-  EXPECT_THAT(found.status().message(), HasSubstr("Maildir root /nonexistent/maildir does not exist"));
+  EXPECT_THAT(found.status().message(),
+              HasSubstr("Maildir root /nonexistent/maildir does not exist"));
 }
 
 TEST(MailboxOracle, CopiesOfOneMessageCountOnce) {
-  OracleMessage relayed{.sender = "s@x.test", .recipients = {"r@remote.invalid"}, .body = "B",
-                        .relayed = true};
+  OracleMessage relayed{
+      .sender = "s@x.test", .recipients = {"r@remote.invalid"}, .body = "B", .relayed = true};
   OracleMessage alice = ParseDeliveredMessage("Delivered-To: alice@example.test\n\nB", "", "f1");
   alice.body = "B";
   OracleMessage bob = alice;
@@ -210,8 +210,9 @@ TEST(MailboxOracle, CopiesOfOneMessageCountOnce) {
 TEST(MailboxOracle, TargetFileKeysResolvePathsAgainstTheFile) {
   const std::string base = "port = 25\nlocal_domain = \"d\"\nlocal_user = \"u\"\n";
   const absl::StatusOr<TargetConfig> config = ParseTargetFile(
-      base + "[oracle]\nsink = \"127.0.0.1:2626\"\nmaildir = [\"../mail\", \"/abs/mail\"]\n"
-             "mbox = [\"box\"]\n",
+      base +
+          "[oracle]\nsink = \"127.0.0.1:2626\"\nmaildir = [\"../mail\", \"/abs/mail\"]\n"
+          "mbox = [\"box\"]\n",
       "conformance/targets/t.toml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_THAT(config->oracle.maildirs, ElementsAre("conformance/mail", "/abs/mail"));

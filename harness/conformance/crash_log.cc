@@ -40,7 +40,8 @@ absl::StatusOr<CrashPattern> CrashPattern::Compile(std::string_view pattern) {
     out.regex_ = std::make_shared<const std::regex>(
         out.text_, std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
   } catch (const std::regex_error& error) {
-    return absl::InvalidArgumentError(absl::StrCat("not a valid regular expression: ", error.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a valid regular expression: ", error.what()));
   }
   return out;
 }

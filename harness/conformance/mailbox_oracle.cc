@@ -47,10 +47,10 @@ std::vector<Header> ParseHeaders(absl::string_view text) {
     } else {
       const size_t colon = line.find(':');
       if (colon == absl::string_view::npos) break;  // not a header: the body starts here
-      headers.push_back(Header{
-          .name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon))),
-          .value = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))),
-          .end = next});
+      headers.push_back(
+          Header{.name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon))),
+                 .value = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))),
+                 .end = next});
     }
     pos = next;
   }
@@ -299,7 +299,8 @@ absl::StatusOr<std::vector<OracleMessage>> MailboxOracle::MessagesWithToken(
         }
         done.insert(file.key);
         if (!absl::StrContains(cached->second, AsAbsl(token))) continue;
-        out.push_back(ParseDeliveredMessage(cached->second, "", absl::StrCat("Maildir file ", file.path)));
+        out.push_back(
+            ParseDeliveredMessage(cached->second, "", absl::StrCat("Maildir file ", file.path)));
       }
     }
   }
@@ -316,8 +317,8 @@ absl::StatusOr<std::vector<OracleMessage>> MailboxOracle::MessagesWithToken(
           !absl::StrContains(entry.from_line_sender, AsAbsl(token))) {
         continue;
       }
-      out.push_back(ParseDeliveredMessage(entry.text, entry.from_line_sender,
-                                          absl::StrCat("mbox ", mbox)));
+      out.push_back(
+          ParseDeliveredMessage(entry.text, entry.from_line_sender, absl::StrCat("mbox ", mbox)));
     }
   }
   return out;

@@ -60,9 +60,9 @@ class MailboxOracle {
   std::vector<std::string> roots_;
   std::vector<std::string> mboxes_;
   absl::Status snapshot_error_;
-  std::set<std::string> before_;                  // Maildir messages at the snapshot
-  std::map<std::string, uint64_t> mbox_start_;    // per mbox: its size at the snapshot
-  std::map<std::string, std::string> contents_;   // Maildir files read so far (immutable)
+  std::set<std::string> before_;                 // Maildir messages at the snapshot
+  std::map<std::string, uint64_t> mbox_start_;   // per mbox: its size at the snapshot
+  std::map<std::string, std::string> contents_;  // Maildir files read so far (immutable)
 };
 
 }  // namespace smtpgate::conformance

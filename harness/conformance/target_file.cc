@@ -159,9 +159,9 @@ absl::Status ReadSections(Reader& r, const toml::table& doc, TargetConfig& confi
   absl::StatusOr<const toml::table*> oracle = r.Table(doc, "oracle", "");
   if (!oracle.ok()) return oracle.status();
   if (*oracle != nullptr) {
-    SMTPGATE_RETURN_IF_ERROR(r.Keys(**oracle, "oracle.",
-                                    {"start_sink", "sink", "sink_record", "oracle_sees_local",
-                                     "maildir", "mbox"}));
+    SMTPGATE_RETURN_IF_ERROR(
+        r.Keys(**oracle, "oracle.",
+               {"start_sink", "sink", "sink_record", "oracle_sees_local", "maildir", "mbox"}));
     SMTPGATE_RETURN_IF_ERROR(r.Paths(**oracle, "maildir", "oracle.", config.oracle.maildirs));
     SMTPGATE_RETURN_IF_ERROR(r.Paths(**oracle, "mbox", "oracle.", config.oracle.mboxes));
     SMTPGATE_RETURN_IF_ERROR(r.Bool(**oracle, "start_sink", "oracle.", config.oracle.start_sink));

@@ -64,7 +64,9 @@ class TcpRun : public TargetRun {
       : config_(config), sink_(sink), process_(process) {
     if (process_ != nullptr) generation_ = process_->EnsureRunning();
     // The snapshots are taken here, when the test begins: only what appears later counts.
-    if (config_.oracle.reads_mailboxes()) mailboxes_.emplace(config_.oracle.maildirs, config_.oracle.mboxes);
+    if (config_.oracle.reads_mailboxes()) {
+      mailboxes_.emplace(config_.oracle.maildirs, config_.oracle.mboxes);
+    }
     if (crash_pattern) crash_log_.emplace(config_.crash_log.files, *crash_pattern);
   }
 

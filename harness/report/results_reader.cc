@@ -25,8 +25,8 @@ using Json = nlohmann::json;
 namespace {
 
 constexpr Evidence kAllEvidence[] = {Evidence::kReplySequence, Evidence::kOracle,
-                                     Evidence::kLiveness,       Evidence::kProcessStatus,
-                                     Evidence::kCrashLog,       Evidence::kHarness};
+                                     Evidence::kLiveness,      Evidence::kProcessStatus,
+                                     Evidence::kCrashLog,      Evidence::kHarness};
 constexpr ExchangeEntry::Direction kAllDirections[] = {ExchangeEntry::Direction::kClient,
                                                        ExchangeEntry::Direction::kServer,
                                                        ExchangeEntry::Direction::kEvent};
