@@ -2,15 +2,24 @@
 //
 // Flags are absl flags; `--long-name` is accepted for `--long_name` (absl's spelling), so
 // the command line reads as documented in the README.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
+#ifndef SMTPGATE_BUILD_TYPE
+#define SMTPGATE_BUILD_TYPE "unknown"
+#endif
+
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "harness/conformance/conform_command.h"
 #include "harness/net/serve_command.h"
 #include "harness/net/sink_command.h"
@@ -22,7 +31,7 @@ ABSL_FLAG(std::vector<std::string>, listen, {},
           "serve/sink: ADDR:PORT to listen on, comma-separated (loopback only)");
 ABSL_FLAG(std::string, profile, "",
           "serve/conform --embedded: emulation profile: secure, open-relay, auth-implies-relay, "
-          "ms02-012, bare-lf-eod");
+          "ms02-012, bare-lf-eod, null-session-auth");
 ABSL_FLAG(std::string, spool, "", "serve: spool directory (default: a temporary directory)");
 ABSL_FLAG(std::string, relay_host, "",
           "serve: loopback ADDR:PORT that relayed mail is handed to (e.g. a `smtpgate sink`)");
@@ -82,9 +91,58 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
   return args;
 }
 
+// The commands a flag belongs to, from its help text ("conform/report: ..." → conform,
+// report; "serve/conform --embedded: ..." → serve, conform).
+bool FlagIsFor(absl::string_view help, absl::string_view command) {
+  const size_t colon = help.find(':');
+  if (colon == absl::string_view::npos) return false;
+  for (absl::string_view part : absl::StrSplit(help.substr(0, colon), absl::ByAnyChar("/ "))) {
+    if (part == command) return true;
+  }
+  return false;
+}
+
+// `smtpgate [COMMAND] --help`: the usage, then every flag COMMAND takes (all of them without
+// a command), each with its help text.
+int PrintHelp(const std::string& command) {
+  std::fputs(kUsage, stdout);
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    const std::string help = flag->Help();
+    if (!absl::StrContains(flag->Filename(), "harness/cli/main.cc")) continue;
+    if (!command.empty() && !FlagIsFor(help, command)) continue;
+    std::string spelled(name);
+    for (char& c : spelled) {
+      if (c == '_') c = '-';
+    }
+    flags.emplace_back(spelled, help);
+  }
+  std::sort(flags.begin(), flags.end());
+  std::printf("\nFlags%s:\n", command.empty() ? "" : (" of " + command).c_str());
+  for (const auto& [name, help] : flags) {
+    std::printf("  --%-16s %s\n", name.c_str(), help.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --help and --version are answered here, per command, not by absl's generic handlers.
+  std::string help_command;
+  bool help = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--help" || a == "-h" || a == "--helpfull" || a == "help") {
+      help = true;
+    } else if (a == "--version") {
+      std::printf("smtpgate %s (%s build)\n", SMTPGATE_VERSION, SMTPGATE_BUILD_TYPE);
+      return 0;
+    } else if (help_command.empty() && !a.empty() && a[0] != '-') {
+      help_command = std::string(a);
+    }
+  }
+  if (help) return PrintHelp(help_command == "help" ? "" : help_command);
   absl::SetProgramUsageMessage(kUsage);
   std::vector<std::string> normalized = NormalizeFlagNames(argc, argv);
   std::vector<char*> args;
@@ -157,7 +215,7 @@ int main(int argc, char** argv) {
     return smtpgate::RunConform(options);
   }
   if (command == "version") {
-    std::printf("smtpgate %s\n", SMTPGATE_VERSION);
+    std::printf("smtpgate %s (%s build)\n", SMTPGATE_VERSION, SMTPGATE_BUILD_TYPE);
     return 0;
   }
   std::fprintf(stderr, "smtpgate: unknown command '%s'\n\n%s", command.c_str(), kUsage);

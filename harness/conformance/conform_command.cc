@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -25,9 +26,29 @@
 #ifndef SMTPGATE_VERSION
 #define SMTPGATE_VERSION "0.0.0"
 #endif
+#ifndef SMTPGATE_SOURCE_DIR
+#define SMTPGATE_SOURCE_DIR "."
+#endif
 
 namespace smtpgate::conformance {
 namespace {
+
+// The catalogue --suite defaults to, wherever smtpgate is run from: ./conformance, else the
+// installed one (<prefix>/share/smtpgate/conformance for <prefix>/bin/smtpgate), else the
+// source tree the binary was built from.
+std::string DefaultSuite() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory("conformance", ec)) return "conformance";
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path candidates[] = {exe.parent_path().parent_path() / "share/smtpgate/conformance",
+                                 fs::path(SMTPGATE_SOURCE_DIR) / "conformance"};
+  for (const fs::path& candidate : candidates) {
+    std::error_code missing;
+    if (fs::is_directory(candidate, missing)) return candidate.lexically_normal().string();
+  }
+  return "conformance";  // LoadSuite then names it in its error
+}
 
 constexpr auto kServerReadyTimeout = std::chrono::seconds(15);
 
@@ -150,7 +171,7 @@ int Conform(const ConformOptions& options) {
   Target& target = *std::get<std::unique_ptr<Target>>(made);
 
   const std::vector<std::string> roots =
-      options.suites.empty() ? std::vector<std::string>{"conformance"} : options.suites;
+      options.suites.empty() ? std::vector<std::string>{DefaultSuite()} : options.suites;
   const Suite suite = LoadSuite(roots, UsableNames(target.config().variables));
   for (const std::string& error : suite.errors) std::fprintf(stderr, "%s\n", error.c_str());
   if (!suite.errors.empty()) {
