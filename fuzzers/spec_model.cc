@@ -122,10 +122,11 @@ class Model {
     const SendReply* r = Take();
     if (r != nullptr) return r;
     if (run_.closed) {
-      // A server may close after a refusal (5xx and close); after a success only the
-      // ms02-012 profile's dying service drops a connection without a word.
+      // A server may close after a refusal (5xx and close); after a success only a dying
+      // service or handler (profiles ms02-012, per-connection-crash) drops it without a word.
       const int previous = run_.replies[next_reply_ - 1].reply.code;
-      if (profile() != Profile::kMs02012 && previous < 400) {
+      const bool dies = profile() == Profile::kMs02012 || profile() == Profile::kPerConnectionCrash;
+      if (!dies && previous < 400) {
         Violation(absl::StrCat("connection closed without a reply to ", AsAbsl(what)));
       }
     } else {

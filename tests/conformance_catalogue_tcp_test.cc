@@ -118,7 +118,8 @@ TEST_P(ConformanceCatalogueTcpTest, VerdictsMatchTheExpectations) {
 INSTANTIATE_TEST_SUITE_P(Profiles, ConformanceCatalogueTcpTest,
                          ::testing::Values(Profile::kSecure, Profile::kOpenRelay,
                                            Profile::kAuthImpliesRelay, Profile::kMs02012,
-                                           Profile::kBareLfEod, Profile::kNullSessionAuth),
+                                           Profile::kBareLfEod, Profile::kNullSessionAuth,
+                                           Profile::kPerConnectionCrash),
                          [](const ::testing::TestParamInfo<Profile>& p) {
                            std::string name(ProfileName(p.param));
                            for (char& c : name) {

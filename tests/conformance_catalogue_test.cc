@@ -147,6 +147,9 @@ TEST_F(ConformanceCatalogueTest, BareLfEodIsDetected) { CheckProfile(Profile::kB
 TEST_F(ConformanceCatalogueTest, NullSessionAuthIsDetected) {
   CheckProfile(Profile::kNullSessionAuth);
 }
+TEST_F(ConformanceCatalogueTest, PerConnectionCrashIsDetected) {
+  CheckProfile(Profile::kPerConnectionCrash);
+}
 
 TEST_F(ConformanceCatalogueTest, CatalogueCoversEveryArea) {
   EmbeddedTarget target(Profile::kSecure);

@@ -261,11 +261,13 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"EXPECT\n",
                   "5:7: expected an outcome after EXPECT (not-relayed, relayed, delivered-local, "
                   "no-message, one-message, no-message-from, message-contains, message-lacks, "
-                  "alive, delay>=, delay< or same-reply-as), got end of line"},
+                  "every-message-contains, alive, delay>=, delay< or same-reply-as), got end of "
+                  "line"},
         ErrorCase{"EXPECT relayd\n",
                   "5:8: expected an outcome (not-relayed, relayed, delivered-local, no-message, "
-                  "one-message, no-message-from, message-contains, message-lacks, alive, "
-                  "delay>=, delay< or same-reply-as), got 'relayd'"},
+                  "one-message, no-message-from, message-contains, message-lacks, "
+                  "every-message-contains, alive, delay>=, delay< or same-reply-as), got "
+                  "'relayd'"},
         ErrorCase{"S: 250\nEXPECT delay>=abc\n",
                   "6:15: expected a duration like 2s, 1.5s, 300ms or ${tarpit_seconds}s after "
                   "delay>=, got 'abc'"},

@@ -202,6 +202,42 @@ TEST_F(InlineRun, NullCredentialsAnswered235AreAnAuthenticationBypass) {
   EXPECT_THAT(bypass.reason, ::testing::StartsWith("authentication bypass: line 9 expected"));
 }
 
+TEST_F(InlineRun, PerConnectionCrashIsNamedWhileTheDaemonLives) {
+  const std::string body = Cat("S: 220\nC: EHLO ${repeat:600:a}\nS: 5xx warn 2xx\n");
+  EXPECT_EQ(Run(body, Profile::kSecure, "@tags malformed\n").verdict, Verdict::kPass);
+  const TestResult r = Run(body, Profile::kPerConnectionCrash, "@tags malformed\n");
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_THAT(r.reason, HasSubstr("connection dropped without a reply"));
+  EXPECT_THAT(r.reason, HasSubstr("per-connection crash: the connection was dropped and the "
+                                  "crash log has: embedded service log: connection 1: handler "
+                                  "killed by signal 11"));
+  EXPECT_THAT(r.evidence, Contains("crash log"));
+  // The daemon lives: the automatic liveness check passes on a fresh connection.
+  bool alive = false;
+  for (const Finding& f : r.findings) {
+    alive = alive || (f.evidence == Evidence::kLiveness && f.verdict == Verdict::kPass);
+  }
+  EXPECT_TRUE(alive);
+  // A normal greeting on the same profile is served.
+  EXPECT_EQ(Run(Cat(kGreet, "C: NOOP\nS: 250\n"), Profile::kPerConnectionCrash).verdict,
+            Verdict::kPass);
+}
+
+TEST_F(InlineRun, EveryMessageContainsHoldsForNoneAndForWholeMessages) {
+  const std::string tx = Cat(kGreet,
+                             "C: MAIL FROM:<a-${token}@${local_domain}>\nS: 250\n"
+                             "C: RCPT TO:<${local_user}@${local_domain}>\nS: 250\n");
+  const std::string delivered = Cat(tx, "C: DATA\nS: 354\nC: whole\nC: .\nS: 250\n");
+  EXPECT_EQ(Run(Cat(delivered, "EXPECT every-message-contains \"whole\\r\\n\"\n")).verdict,
+            Verdict::kPass);
+  const TestResult cut = Run(Cat(delivered, "EXPECT every-message-contains \"END\"\n"));
+  EXPECT_EQ(cut.verdict, Verdict::kFail);
+  EXPECT_THAT(cut.reason, HasSubstr("a message carrying the token lacks \"END\""));
+  // Nothing delivered: nothing to be incomplete.
+  EXPECT_EQ(Run(Cat(tx, "C: RSET\nS: 250\nEXPECT every-message-contains \"END\"\n")).verdict,
+            Verdict::kPass);
+}
+
 TEST_F(InlineRun, SilenceWhileTheServerReadsAChunk) {
   // 2^32 + 4: a server that truncates the size to 32 bits reads 4 octets and answers.
   const std::string body = Cat(kGreet,

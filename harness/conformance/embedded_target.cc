@@ -55,6 +55,9 @@ class EmbeddedConnection : public Connection {
     if (stopped_here_) {
       result.kind = ReadResult::Kind::kReset;  // the process died under the connection
       result.detail = "connection reset (service stopped)";
+    } else if (!host_.crashed().empty()) {
+      result.kind = ReadResult::Kind::kReset;  // this connection's handler died
+      result.detail = "connection reset (its handler crashed)";
     } else if (host_.closed() || closed_locally_) {
       result.kind = ReadResult::Kind::kClosed;
       result.detail = "connection closed by server";
@@ -156,8 +159,24 @@ class EmbeddedRun : public TargetRun {
     return absl::StrCat("service stopped (crash): ", *service_.stopped);
   }
 
+  // The emulated service's log: what a forking MTA's master writes when a child dies.
+  bool WatchesCrashLog() const override { return true; }
+  absl::StatusOr<std::vector<std::string>> CrashEvidence() override {
+    std::vector<std::string> lines;
+    for (; crashes_reported_ < service_.hosts.size(); ++crashes_reported_) {
+      const std::string& why = service_.hosts[crashes_reported_]->crashed();
+      if (why.empty()) continue;
+      lines.push_back(absl::StrCat("embedded service log: connection ", crashes_reported_ + 1,
+                                   ": handler killed by signal 11 (SIGSEGV; emulation profile ",
+                                   AsAbsl(ProfileName(service_.config.policy.profile)),
+                                   "): ", why));
+    }
+    return lines;
+  }
+
  private:
   Service service_;
+  size_t crashes_reported_ = 0;
 };
 
 }  // namespace

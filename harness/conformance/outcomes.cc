@@ -99,7 +99,8 @@ void TranscriptRunner::CheckOracle(const ExpectStep& expect) {
   // which evidence was used"); a violation the oracle does see is still a FAIL.
   const bool local_negative =
       expect.kind == OutcomeKind::kNoMessage || expect.kind == OutcomeKind::kOneMessage ||
-      expect.kind == OutcomeKind::kNoMessageFrom || expect.kind == OutcomeKind::kMessageLacks;
+      expect.kind == OutcomeKind::kNoMessageFrom || expect.kind == OutcomeKind::kMessageLacks ||
+      expect.kind == OutcomeKind::kEveryMessageContains;
   const std::string unseen =
       "local deliveries are not visible to the oracle (oracle_sees_local = false), so this "
       "rests on the reply sequence";
@@ -262,6 +263,18 @@ void TranscriptRunner::CheckOracle(const ExpectStep& expect) {
         }
       }
       pass_seen("no message contains the bytes");
+      return;
+    case OutcomeKind::kEveryMessageContains:
+      // "If it was accepted, it arrived whole": a message without the bytes (truncated,
+      // rewritten) FAILs; no message at all passes.
+      for (const OracleMessage& m : *messages) {
+        if (m.body.find(argument) == std::string::npos) {
+          fail(absl::StrCat("a message carrying the token lacks \"", EscapeBytes(argument),
+                            "\" (", m.body.size(), " octets delivered): it is not what was sent"));
+          return;
+        }
+      }
+      pass_seen(absl::StrCat(messages->size(), " message(s), each with the bytes"));
       return;
     default:
       return;

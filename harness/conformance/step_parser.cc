@@ -16,7 +16,8 @@ constexpr std::string_view kPatternExpected =
     "a reply pattern like 250, 2xx, 250|251, !2xx or close";
 constexpr std::string_view kOutcomes =
     "not-relayed, relayed, delivered-local, no-message, one-message, no-message-from, "
-    "message-contains, message-lacks, alive, delay>=, delay< or same-reply-as";
+    "message-contains, message-lacks, every-message-contains, alive, delay>=, delay< or "
+    "same-reply-as";
 constexpr int64_t kMaxDurationMs = 3600 * 1000;
 
 std::string Got(std::string_view text) {
@@ -316,9 +317,11 @@ std::optional<ParseError> StepParser::ParseExpect(Step& step, const StepContext&
     if (parsed.error) return parsed.error;
     expect.argument = std::move(parsed.value);
     arguments = 1;
-  } else if (outcome.text == "message-contains" || outcome.text == "message-lacks") {
-    expect.kind = outcome.text == "message-contains" ? OutcomeKind::kMessageContains
-                                                     : OutcomeKind::kMessageLacks;
+  } else if (outcome.text == "message-contains" || outcome.text == "message-lacks" ||
+             outcome.text == "every-message-contains") {
+    expect.kind = outcome.text == "message-contains"  ? OutcomeKind::kMessageContains
+                  : outcome.text == "message-lacks"   ? OutcomeKind::kMessageLacks
+                                                      : OutcomeKind::kEveryMessageContains;
     const size_t start = static_cast<size_t>(outcome.column - column_) + outcome.text.size();
     TemplateParse parsed =
         ParseQuotedStrings(content_.substr(start, end_offset - start), line_, ColumnOf(start));
@@ -363,7 +366,7 @@ std::optional<ParseError> StepParser::ParseExpect(Step& step, const StepContext&
                                                    "), got ", Got(outcome.text))};
   }
   if (expect.kind != OutcomeKind::kMessageContains && expect.kind != OutcomeKind::kMessageLacks &&
-      tokens.size() > 1 + arguments) {
+      expect.kind != OutcomeKind::kEveryMessageContains && tokens.size() > 1 + arguments) {
     const Token& extra = tokens[1 + arguments];
     return ParseError{
         extra.column,

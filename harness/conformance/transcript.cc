@@ -45,6 +45,8 @@ std::string_view OutcomeName(OutcomeKind kind) {
       return "message-contains";
     case OutcomeKind::kMessageLacks:
       return "message-lacks";
+    case OutcomeKind::kEveryMessageContains:
+      return "every-message-contains";
     case OutcomeKind::kAlive:
       return "alive";
     case OutcomeKind::kDelayAtLeast:

@@ -65,6 +65,7 @@ enum class OutcomeKind {
   kNoMessageFrom,    // argument: the address
   kMessageContains,  // argument: the bytes
   kMessageLacks,     // argument: the bytes
+  kEveryMessageContains,  // argument: the bytes (no message at all also passes)
   kAlive,
   kDelayAtLeast,  // argument: the duration (number + unit; may hold variables)
   kDelayBelow,

@@ -55,6 +55,8 @@ void InProcessHost::Absorb(SessionOutputs outputs, std::vector<SendReply>& repli
         more = session_.TlsEstablished();
       } else if (std::holds_alternative<ServiceStopped>(output)) {
         service_stopped_ = true;
+      } else if (const auto* crash = std::get_if<ConnectionCrashed>(&output)) {
+        crashed_ = crash->reason;
       } else if (std::holds_alternative<CloseConnection>(output)) {
         closed_ = true;
       }

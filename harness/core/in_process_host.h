@@ -37,6 +37,8 @@ class InProcessHost {
   const std::vector<SessionOutput>& events() const { return events_; }
   bool closed() const { return closed_; }
   bool service_stopped() const { return service_stopped_; }
+  // Profile per-connection-crash: why this connection's handler died (empty: it did not).
+  const std::string& crashed() const { return crashed_; }
   // Octets of body handed out for the message in progress.
   size_t pending_body() const { return body_.size(); }
   Session& session() { return session_; }
@@ -51,6 +53,7 @@ class InProcessHost {
   bool storage_ok_ = true;
   bool closed_ = false;
   bool service_stopped_ = false;
+  std::string crashed_;
   int next_id_ = 1;
   std::string body_;
   std::vector<StoredMessage> queued_;

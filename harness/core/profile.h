@@ -16,11 +16,14 @@ enum class Profile {
   kMs02012,           // session: a malformed BDAT stops the service (MS02-012)
   kBareLfEod,         // DATA receiver: <LF>.<LF> ends the message (SMTP smuggling)
   kNullSessionAuth,   // AUTH: empty credentials authenticate (MS02-011's null session)
+  kPerConnectionCrash,  // session: an over-long EHLO kills the connection's handler
+                        // (Exim CVE-2019-16928); the daemon keeps accepting
 };
 
 inline constexpr Profile kAllProfiles[] = {Profile::kSecure, Profile::kOpenRelay,
                                            Profile::kAuthImpliesRelay, Profile::kMs02012,
-                                           Profile::kBareLfEod,        Profile::kNullSessionAuth};
+                                           Profile::kBareLfEod,        Profile::kNullSessionAuth,
+                                           Profile::kPerConnectionCrash};
 
 constexpr std::string_view ProfileName(Profile profile) {
   switch (profile) {
@@ -36,6 +39,8 @@ constexpr std::string_view ProfileName(Profile profile) {
       return "bare-lf-eod";
     case Profile::kNullSessionAuth:
       return "null-session-auth";
+    case Profile::kPerConnectionCrash:
+      return "per-connection-crash";
   }
   return "secure";
 }

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "harness/core/smtp_status.h"
 #include "harness/policy/tarpit.h"
@@ -105,6 +106,16 @@ void Session::Process() {
 
 size_t Session::ConsumeLine(std::string_view rest, size_t limit, bool auth) {
   const size_t lf = rest.find('\n');
+  if (config_.policy.profile == Profile::kPerConnectionCrash && !auth && !discarding_line_ &&
+      (lf == std::string_view::npos ? rest.size() : lf + 1) > limit && rest.size() >= 5 &&
+      (absl::StartsWithIgnoreCase(AsAbsl(rest.substr(0, 5)), "EHLO ") ||
+       absl::StartsWithIgnoreCase(AsAbsl(rest.substr(0, 5)), "HELO "))) {
+    // EMULATION PROFILE per-connection-crash: an over-long greeting overflows the handler's
+    // buffer (Exim CVE-2019-16928) and kills this connection; the service lives on.
+    CrashConnection(absl::StrCat("a ", lf == std::string_view::npos ? rest.size() : lf + 1,
+                                 "-octet greeting line overflowed the greeting buffer"));
+    return rest.size();
+  }
   if (discarding_line_) {
     if (lf == std::string_view::npos) return rest.size();
     discarding_line_ = false;
@@ -293,6 +304,15 @@ void Session::Close(int code, std::string_view enhanced, std::string_view text) 
   Emit(SendReply{Reply{code, std::string(enhanced), {std::string(text)}},
                  TarpitDelay(facts_, code, config_.tarpit)});
   Emit(CloseConnection{std::string(text)});
+}
+
+void Session::CrashConnection(std::string_view why) {
+  ResetTransaction("connection handler crashed");
+  sasl_.reset();
+  state_ = SessionState::kClosed;
+  input_.clear();
+  Emit(ConnectionCrashed{std::string(why)});
+  Emit(CloseConnection{"connection handler crashed"});
 }
 
 void Session::ResetTransaction(std::string_view why) {

@@ -123,6 +123,7 @@ class Session {
   void Emit(SessionOutput output) { out_.push_back(std::move(output)); }
   void Close(int code, std::string_view enhanced, std::string_view text);
   void ResetTransaction(std::string_view why);
+  void CrashConnection(std::string_view why);  // profile per-connection-crash only
   void FinishRefused(const absl::Status& status);  // the message is refused; back to kGreeted
 
   // Command table: checks (no effect) and proceeds (effect), session_commands.cc.

@@ -104,6 +104,13 @@ struct ServiceStopped {
   std::string reason;
 };
 
+// Emulation profile per-connection-crash only: this connection's handler died, as a forked
+// child of a real MTA does. The host drops the connection without a reply, logs the crash
+// as such a daemon would ("... killed by signal 11"), and goes on serving other clients.
+struct ConnectionCrashed {
+  std::string reason;
+};
+
 // The host must close the connection (after sending any reply before this event).
 struct CloseConnection {
   std::string reason;
@@ -112,7 +119,7 @@ struct CloseConnection {
 using SessionOutput =
     std::variant<SendReply, Greeted, AuthSucceeded, AuthFailed, MailAccepted, RecipientAccepted,
                  RecipientRejected, BodyData, MessageReady, MessageQueued, NdrQueued,
-                 MessageDiscarded, StartTls, ServiceStopped, CloseConnection>;
+                 MessageDiscarded, StartTls, ServiceStopped, ConnectionCrashed, CloseConnection>;
 
 using SessionOutputs = std::vector<SessionOutput>;
 

@@ -148,6 +148,8 @@ void Connection::Process(SessionOutputs outputs) {
       Enqueue(Pending{Pending::Kind::kStartTls, {}, {}});
     } else if (auto* stopped = std::get_if<ServiceStopped>(&output)) {
       host_.OnServiceStopped(stopped->reason);
+    } else if (auto* crashed = std::get_if<ConnectionCrashed>(&output)) {
+      host_.OnConnectionCrashed(crashed->reason);
     } else if (std::holds_alternative<CloseConnection>(output)) {
       if (phase_ == Phase::kRunning) phase_ = Phase::kClosing;
       Enqueue(Pending{Pending::Kind::kClose, {}, {}});

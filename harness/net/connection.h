@@ -51,6 +51,8 @@ class ConnectionHost {
   virtual void RunBlocking(std::function<void()> work) = 0;
   virtual void OnMessageQueued(const MessageQueued& queued) = 0;
   virtual void OnServiceStopped(const std::string& reason) = 0;
+  // Emulation profile per-connection-crash: this connection's handler "died".
+  virtual void OnConnectionCrashed(const std::string& reason) = 0;
   // The connection's session is over (it is closing or closed); called once, on its strand
   // or from its destructor.
   virtual void OnConnectionClosed(Connection* connection) = 0;

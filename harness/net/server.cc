@@ -306,6 +306,15 @@ void Server::OnServiceStopped(const std::string& reason) {
   StopImpl(/*abrupt=*/true);  // a dead service says nothing more to anyone
 }
 
+void Server::OnConnectionCrashed(const std::string& reason) {
+  // What a forking MTA's master logs when a child dies, so a crash log pattern finds it;
+  // the listener and every other connection go on.
+  std::fprintf(stderr,
+               "smtpgate serve: connection handler killed by signal 11 (SIGSEGV; emulation "
+               "profile %s): %s\n",
+               std::string(ProfileName(config_.session.policy.profile)).c_str(), reason.c_str());
+}
+
 std::string Server::service_stopped_reason() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stopped_reason_;

@@ -95,6 +95,7 @@ class Server final : public ConnectionHost {
   void RunBlocking(std::function<void()> work) override;
   void OnMessageQueued(const MessageQueued& queued) override;
   void OnServiceStopped(const std::string& reason) override;
+  void OnConnectionCrashed(const std::string& reason) override;
   void OnConnectionClosed(Connection* connection) override;
 
  private:

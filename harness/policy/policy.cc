@@ -404,6 +404,7 @@ Decision DecideRecipient(const SessionFacts& facts, const Path& recipient,
     case Profile::kMs02012:
     case Profile::kBareLfEod:
     case Profile::kNullSessionAuth:
+    case Profile::kPerConnectionCrash:
       break;
   }
   // ---- end of profile deviations ----------------------------------------------------------

@@ -139,6 +139,42 @@ add("data-long-line", lines("EHLO c.test", "MAIL FROM:<a@example.test>", "RCPT T
                             "DATA") + "x" * 1200 + "\r\n.\r\nNOOP\r\n")
 add("utf8", lines("EHLO c.test", "MAIL FROM:<j\u00f6rg@example.test> SMTPUTF8", "RCPT TO:<alice@example.test>"))
 
+# Seeds for the security mutants of tests/mutants/ (each one's trigger, in the profile and
+# configuration where the spec model decides it; see fuzzers/spec_model.h).
+def chunk_byte(first_at_least):
+    """A chunking byte whose first Feed() piece holds at least `first_at_least` octets."""
+    for b in range(1, 255):
+        seed = (b * 2654435761 + 1) & 0xFFFFFFFF
+        seed = (seed * 1103515245 + 12345) & 0xFFFFFFFF
+        if 1 + (seed >> 16) % 97 >= first_at_least:
+            return b
+    raise ValueError(first_at_least)
+
+
+TX = lines("EHLO c.test", "MAIL FROM:<a@remote.invalid>", "RCPT TO:<alice@example.test>")
+add("bdat-size-2pow32-plus-14", TX + "BDAT 4294967310 LAST\r\nsgtok-12345678")
+add("bdat-size-2pow32", TX + "BDAT 4294967296 LAST\r\nabcd\r\nNOOP\r\n")
+add("bdat-rset-partial-chunk", TX + "BDAT 6\r\nOLDOLD" + lines("RSET", "MAIL FROM:<a@remote.invalid>",
+    "RCPT TO:<alice@example.test>") + "BDAT 5 LAST\r\nclean" + lines("QUIT"))
+add("starttls-then-mail", lines("EHLO c.test", "STARTTLS") + "x" * 100 + "\r\n" +
+    lines("NOOP", "MAIL FROM:<a@example.test>", "EHLO c.test", "MAIL FROM:<a@example.test>"),
+    config=TLS, chunking=chunk_byte(1))
+add("tight-anonymous-refusals", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid>",
+    "RCPT TO:<x@remote.invalid>", "RCPT TO:<nobody@example.test>"), config=TIGHT)
+add("tight-authenticated-refusals", lines("EHLO c.test", plain("guest", "guest-pass"),
+    "MAIL FROM:<guest@example.test>", "RCPT TO:<x@remote.invalid>", "VRFY"), config=TIGHT)
+add("tight-long-command-line", "NOOP " + "x" * 70 + "\r\nNOOP\r\n", config=TIGHT,
+    chunking=chunk_byte(90))
+add("mixed-local-then-remote", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid>",
+    "RCPT TO:<alice@example.test>", "RCPT TO:<victim@remote.invalid>", "DATA") + MSG)
+add("source-route-to-local-user", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid>",
+    "RCPT TO:<@mx.example.test:alice@remote.invalid>", "RCPT TO:<@[127.0.0.1]:bob@remote.invalid>"))
+add("tight-bdat-over-size-limit", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid>",
+    "RCPT TO:<alice@example.test>") + "BDAT 100 LAST\r\n" + "x" * 98 + "\r\n" + lines("NOOP"),
+    config=TIGHT)
+add("trusted-loopback-relay", lines("EHLO c.test", "MAIL FROM:<a@example.test>",
+    "RCPT TO:<victim@remote.invalid>"))
+
 shutil.rmtree(OUT, ignore_errors=True)
 os.makedirs(OUT)
 for name, data in seeds.items():
