@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "harness/conformance/conform_command.h"
+#include "harness/conformance/probe_command.h"
 #include "harness/net/serve_command.h"
 #include "harness/net/sink_command.h"
 #include "harness/report/report_command.h"
@@ -56,6 +57,23 @@ ABSL_FLAG(std::string, server_cmd, "",
           "conform: shell command that starts the server under test (watched for crashes)");
 ABSL_FLAG(bool, strict, false, "conform/report: WARN also counts as a failure");
 ABSL_FLAG(bool, verbose, false, "conform: print every exchange");
+// probe
+ABSL_FLAG(std::string, out, "", "probe: write the target file here (default: stdout)");
+ABSL_FLAG(std::string, local_domain, "",
+          "probe: a domain the server is final destination for (default: the banner host "
+          "without its first label)");
+ABSL_FLAG(std::string, local_user, "postmaster", "probe: an existing mailbox of --local-domain");
+ABSL_FLAG(std::string, remote_domain, "remote.invalid",
+          "probe: a domain the server must not relay to (.invalid or .test)");
+ABSL_FLAG(std::string, helo, "client.test", "probe: the EHLO name");
+ABSL_FLAG(std::string, authorized, "", "probe: USER:PASS of an account that may relay");
+ABSL_FLAG(std::string, unauthorized, "",
+          "probe: USER:PASS of an account that can authenticate but must not relay");
+ABSL_FLAG(std::string, sink, "",
+          "probe: HOST:PORT where conform runs the sink the server relays to ([oracle] sink)");
+ABSL_FLAG(std::vector<std::string>, maildir, {},
+          "probe: the server's Maildir roots, comma-separated or repeated ([oracle] maildir)");
+ABSL_FLAG(int, timeout, 10, "probe: seconds for the connect and each reply");
 
 namespace {
 
@@ -69,6 +87,10 @@ constexpr char kUsage[] =
     "                   [--suite DIR,...] [--tags T,...] [--jobs N] [--json F] [--junit F]\n"
     "                   [--sarif F] [--html F] [--baseline F [--write-baseline]]\n"
     "                   [--server-cmd CMD] [--strict]\n"
+    "  smtpgate probe   HOST:PORT [--out F] [--local-domain D] [--local-user U]\n"
+    "                   [--remote-domain D] [--helo H] [--authorized USER:PASS]\n"
+    "                   [--unauthorized USER:PASS] [--sink HOST:PORT] [--maildir DIR,...]\n"
+    "                   [--timeout S]\n"
     "  smtpgate report  RESULTS.json... [--json F] [--junit F] [--sarif F] [--html F]\n"
     "                   [--baseline F [--write-baseline]] [--strict]\n"
     "  smtpgate version\n"
@@ -166,6 +188,33 @@ int main(int argc, char** argv) {
     options.outputs.write_baseline = absl::GetFlag(FLAGS_write_baseline);
     options.outputs.strict = absl::GetFlag(FLAGS_strict);
     return smtpgate::RunReport(options);
+  }
+  if (command == "probe") {
+    smtpgate::ProbeCommandOptions options;
+    if (positional.size() != 3) {
+      std::fprintf(stderr, "smtpgate probe: give the server as one HOST:PORT\n\n%s", kUsage);
+      return smtpgate::kProbeUsage;
+    }
+    options.target = positional[2];
+    options.out_path = absl::GetFlag(FLAGS_out);
+    options.local_domain = absl::GetFlag(FLAGS_local_domain);
+    options.local_user = absl::GetFlag(FLAGS_local_user);
+    options.remote_domain = absl::GetFlag(FLAGS_remote_domain);
+    options.helo = absl::GetFlag(FLAGS_helo);
+    options.authorized = absl::GetFlag(FLAGS_authorized);
+    options.unauthorized = absl::GetFlag(FLAGS_unauthorized);
+    options.sink = absl::GetFlag(FLAGS_sink);
+    // --maildir may be repeated (absl keeps only the last one): collect every occurrence.
+    for (size_t i = 1; i < normalized.size() && normalized[i] != "--"; ++i) {
+      const std::string& a = normalized[i];
+      if (a.rfind("--maildir=", 0) == 0) {
+        options.maildirs.push_back(a.substr(10));
+      } else if (a == "--maildir" && i + 1 < normalized.size()) {
+        options.maildirs.push_back(normalized[++i]);
+      }
+    }
+    options.timeout_seconds = absl::GetFlag(FLAGS_timeout);
+    return smtpgate::RunProbe(options);
   }
   if (positional.size() != 2) {
     std::fprintf(stderr, "smtpgate %s: unexpected argument '%s'\n\n%s", command.c_str(),
