@@ -249,6 +249,23 @@ TEST(ProbeTest, BadFlagsAreExit2) {
   EXPECT_EQ(run([](ProbeCommandOptions& o) { o.local_user = ""; }).first, kProbeUsage);
 }
 
+TEST(ProbeTest, AccountsWithAnyCharactersRoundTrip) {
+  conformance::ProbeResult result;
+  result.banner = Reply{220, "", {"mx.example.test ESMTP \"quoted\" \x01 text"}};
+  result.banner_host = "mx.example.test";
+  ProbeCommandOptions options;
+  options.local_domain = "example.test";
+  options.authorized = "r\xc3\xa9layer:pa\"ss\\w:rd\t";
+  const std::string text = conformance::RenderTargetFile(result, options, "::1", 2525);
+  absl::StatusOr<TargetConfig> config = ParseTargetFile(text, "x.toml");
+  ASSERT_TRUE(config.ok()) << config.status() << "\n" << text;
+  EXPECT_EQ(config->variables.at("authorized_user"), "r\xc3\xa9layer");
+  EXPECT_EQ(config->variables.at("authorized_password"), "pa\"ss\\w:rd\t");
+  EXPECT_EQ(config->variables.at("server_ip_literal"), "[IPv6:::1]");
+  EXPECT_EQ(config->host, "::1");
+  EXPECT_TRUE(config->capabilities.empty());  // accounts given: AUTH tests may run
+}
+
 TEST(ProbeTest, LocalDomainDefault) {
   using conformance::DefaultLocalDomain;
   EXPECT_EQ(DefaultLocalDomain("mx.example.test", "127.0.0.1"), "example.test");

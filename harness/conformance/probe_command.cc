@@ -36,12 +36,19 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
-// A TOML basic string.
+// A TOML basic string. UTF-8 (a password, a path) is kept as it is; control bytes are
+// escaped.
 std::string Quote(std::string_view text) {
   std::string out = "\"";
-  for (const char c : Printable(text)) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      absl::StrAppend(&out, "\\", std::string(1, c));
+    } else if (u < 0x20 || u == 0x7f) {
+      absl::StrAppend(&out, absl::StrFormat("\\u%04X", u));
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
 }
