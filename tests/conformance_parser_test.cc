@@ -153,6 +153,40 @@ TEST(TranscriptParser, EveryConstruct) {
   EXPECT_TRUE(t->HasTag("malformed"));
 }
 
+TEST(TranscriptParser, AltBlocksAreFlattenedWithTheirBranches) {
+  const absl::StatusOr<Transcript> t = Parse(
+      "S: 220\n"
+      "ALT\n"
+      "  S: 220\n"
+      "  STARTTLS\n"
+      "OR\n"
+      "  S: 5xx|close\n"
+      "  EXPECT alive\n"
+      "END\n"
+      "C: NOOP\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->steps.size(), 9u);  // S, ALT, S, STARTTLS, OR, S, EXPECT, END, C
+  const auto& alt = std::get<AltStep>(t->steps[1].body);
+  EXPECT_THAT(alt.branches, ElementsAre(2, 5));
+  EXPECT_EQ(alt.end, 8);
+  EXPECT_EQ(std::get<BranchEndStep>(t->steps[4].body).alt, 1);
+  EXPECT_EQ(std::get<BranchEndStep>(t->steps[7].body).alt, 1);
+  EXPECT_TRUE(std::holds_alternative<SendStep>(t->steps[8].body));
+}
+
+TEST(TranscriptParser, AltErrors) {
+  EXPECT_EQ(ErrorOf("OR\n"), "t.smtp:5:1: OR without an ALT before it");
+  EXPECT_EQ(ErrorOf("END\n"), "t.smtp:5:1: END without a PIPELINE or ALT before it");
+  EXPECT_EQ(ErrorOf("ALT\nC: NOOP\nOR\nS: 250\nEND\n"),
+            "t.smtp:7:1: expected the branch before OR to start with an S: step (the reply "
+            "chooses the branch)");
+  EXPECT_EQ(ErrorOf("ALT\nS: 250\nOR\nEND\n"),
+            "t.smtp:8:1: expected the branch before END to start with an S: step (the reply "
+            "chooses the branch)");
+  EXPECT_EQ(ErrorOf("ALT\nS: 250\n"),
+            "t.smtp:5:1: expected END to close this ALT block, got the end of the file");
+}
+
 TEST(TranscriptParser, GradedReplyPatternsAndSilence) {
   const absl::StatusOr<Transcript> t =
       Parse("S: 535|501 warn 454|4xx \"temporary refusal\" fail 235 \"authentication bypass: "
@@ -290,7 +324,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "got '5x'"},
         ErrorCase{"STARTTLS now\n", "5:10: expected nothing after STARTTLS, got 'now'"},
         ErrorCase{"RECONNECT x\n", "5:11: expected nothing after RECONNECT, got 'x'"},
-        ErrorCase{"END\n", "5:1: END without a PIPELINE before it"},
+        ErrorCase{"END\n", "5:1: END without a PIPELINE or ALT before it"},
         ErrorCase{"PIPELINE\nC: a\nS: 250\nEND\n",
                   "7:1: expected C:, C!: or END inside PIPELINE, got 'S: 250'"},
         ErrorCase{"PIPELINE\nC: a\n",

@@ -238,6 +238,47 @@ TEST_F(InlineRun, EveryMessageContainsHoldsForNoneAndForWholeMessages) {
             Verdict::kPass);
 }
 
+TEST_F(InlineRun, AltTakesTheBranchTheReplyChooses) {
+  // Branch 1 expects a 250 to NOOP, branch 2 a refusal; the secure server answers 250.
+  const std::string alt = Cat(kGreet,
+                              "C: NOOP\n"
+                              "ALT\n"
+                              "  S: 250\n"
+                              "  C: RSET\n"
+                              "  S: 250\n"
+                              "OR\n"
+                              "  S: 5xx\n"
+                              "  EXPECT delivered-local\n"
+                              "END\n");
+  const TestResult r = Run(alt);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;  // branch 2's outcome is not checked
+  bool noted = false;
+  for (const ExchangeEntry& e : r.exchange) noted = noted || e.data == "ALT (line 9): branch 1 of 2 (line 10)";
+  EXPECT_TRUE(noted);
+  // No branch accepts the reply: the first branch's first step reports it.
+  const TestResult none = Run(Cat(kGreet, "C: NOOP\nALT\n  S: 5xx\nOR\n  S: 4xx\nEND\n"));
+  EXPECT_EQ(none.verdict, Verdict::kFail);
+  EXPECT_EQ(none.reason, "line 10 expected 5xx to 'NOOP', got '250 2.0.0 Ok'");
+}
+
+TEST_F(InlineRun, AuthOnlyInsideTlsRunsTheAuthTestsInsideTls) {
+  const std::string body = Cat(kGreet,
+                               "C: AUTH PLAIN ${sasl_plain:${authorized_user}:${authorized_password}}\n"
+                               "S: 235\n");
+  const TestResult r = Run(body, Profile::kStrict, "@requires auth-plain\n");
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
+  EXPECT_TRUE(capabilities_.auth_after_starttls);
+  bool inserted = false;
+  for (const ExchangeEntry& e : r.exchange) {
+    inserted = inserted || e.data == "runner: STARTTLS inserted (AUTH is offered only after STARTTLS)";
+  }
+  EXPECT_TRUE(inserted);
+  // The secure profile offers AUTH without TLS: nothing is inserted.
+  const TestResult plain = Run(body, Profile::kSecure, "@requires auth-plain\n");
+  EXPECT_EQ(plain.verdict, Verdict::kPass);
+  EXPECT_FALSE(capabilities_.auth_after_starttls);
+}
+
 TEST_F(InlineRun, SilenceWhileTheServerReadsAChunk) {
   // 2^32 + 4: a server that truncates the size to 32 bits reads 4 octets and answers.
   const std::string body = Cat(kGreet,

@@ -167,7 +167,7 @@ TEST(ServerConfigTest, SemanticErrorsNameLineAndKey) {
   EXPECT_THAT(ErrorOf("\nprofile = \"wide-open\"\n"),
               HasSubstr("serve.toml:2:11: key 'profile': unknown profile \"wide-open\" (expected "
                         "one of: secure, open-relay, auth-implies-relay, ms02-012, "
-                        "bare-lf-eod, null-session-auth, per-connection-crash)"));
+                        "bare-lf-eod, null-session-auth, per-connection-crash, strict)"));
   EXPECT_THAT(ErrorOf("listen = [\"127.0.0.1:2525\", \"localhost:25\"]\n"),
               HasSubstr("serve.toml:1:29: key 'listen[1]': \"localhost:25\""));
   EXPECT_THAT(ErrorOf("listen = [\"127.0.0.1:99999\"]\n"),

@@ -32,7 +32,7 @@ ABSL_FLAG(std::vector<std::string>, listen, {},
           "serve/sink: ADDR:PORT to listen on, comma-separated (loopback only)");
 ABSL_FLAG(std::string, profile, "",
           "serve/conform --embedded: emulation profile: secure, open-relay, auth-implies-relay, "
-          "ms02-012, bare-lf-eod, null-session-auth");
+          "ms02-012, bare-lf-eod, null-session-auth, per-connection-crash, strict");
 ABSL_FLAG(std::string, spool, "", "serve: spool directory (default: a temporary directory)");
 ABSL_FLAG(std::string, relay_host, "",
           "serve: loopback ADDR:PORT that relayed mail is handed to (e.g. a `smtpgate sink`)");

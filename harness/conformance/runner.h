@@ -19,6 +19,10 @@ struct Capabilities {
   NameSet present;
   std::map<std::string, std::string, std::less<>> missing;  // word → why it is missing
   std::string ehlo;                                         // the probe's EHLO reply, summarised
+  // AUTH is offered only in the EHLO reply inside TLS (a common hardening): transcripts that
+  // need AUTH and do no STARTTLS of their own get one inserted by the runner after their
+  // first EHLO on each connection (the exchange and the findings say so).
+  bool auth_after_starttls = false;
 };
 
 // The @requires words an EHLO reply advertises (auth, auth-plain, starttls, chunking, ...).

@@ -40,6 +40,11 @@ class TranscriptRunner {
   void EndConnection(bool check_extra);
   ReadResult ReadNext(std::chrono::milliseconds timeout, bool poll);
   bool CheckEhloRequirements(const Reply& reply);
+  // AUTH only inside TLS: STARTTLS, the handshake and the same EHLO again, after the first
+  // EHLO of a connection (runner_replies.cc).
+  bool InsertStartTls(size_t index);
+  // ALT: reads the reply, picks the branch whose first S: step accepts it.
+  bool ChooseBranch(size_t index, const AltStep& alt);
 
   // Outcomes and liveness (outcomes.cc).
   void CheckDeferred(const ExpectStep& expect);
@@ -71,6 +76,9 @@ class TranscriptRunner {
   std::vector<std::optional<ReadResult>> replies_;  // per S: step: what it read
   std::vector<int> step_exchange_;  // per step: the last exchange entry when it ran (-1: did not)
   int current_step_ = -1;           // the step findings are about (-1: the test as a whole)
+  size_t next_step_ = 0;            // the step to run after the current one (ALT jumps)
+  std::vector<bool> skipped_;       // steps of ALT branches not taken
+  std::optional<ReadResult> chosen_read_;  // the reply an ALT read for its branch's first S:
   int pinned_exchange_ = -1;        // when >= 0: the entry findings point at (deferred outcomes)
   Clock::time_point start_;
   Clock::time_point oracle_deadline_;
@@ -81,6 +89,10 @@ class TranscriptRunner {
   int announced_close_ = 0;  // 221 or 421 received on this connection
   bool quit_sent_ = false;
   bool last_sent_ehlo_ = false;  // the last send was a C: EHLO line
+  std::string last_ehlo_;        // ...its bytes
+  bool insert_tls_ = false;      // this transcript's AUTH needs the runner's STARTTLS
+  bool tls_inserted_ = false;    // ...and this connection has had it
+  bool tls_active_ = false;      // this connection is inside TLS
   bool ehlo_checked_ = false;
   bool steps_failed_ = false;
   bool service_down_reported_ = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "harness/conformance/runner_internal.h"
 #include "harness/conformance/step_parser.h"
@@ -147,7 +148,8 @@ bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
   // window, not the whole reply timeout.
   const std::chrono::milliseconds wait =
       silence_ok ? std::min(ReplyTimeout(), kSilenceWindow) : ReplyTimeout();
-  const ReadResult read = ReadNext(wait, /*poll=*/false);
+  const ReadResult read =
+      chosen_read_ ? *std::exchange(chosen_read_, std::nullopt) : ReadNext(wait, /*poll=*/false);
   replies_[index] = read;
   awaiting_ = false;
   const std::string to = banner                ? std::string("as the banner")
@@ -179,6 +181,9 @@ bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
     case ReadResult::Kind::kReply: {
       if (step.pattern.Matches(read.reply)) {
         ++replies_checked_;
+        if (last_sent_ehlo_ && insert_tls_ && !tls_inserted_ && read.reply.code == 250) {
+          return InsertStartTls(index);
+        }
         if (last_sent_ehlo_ && !ehlo_checked_ && read.reply.code == 250) {
           return CheckEhloRequirements(read.reply);
         }
@@ -251,10 +256,105 @@ bool TranscriptRunner::CheckEhloRequirements(const Reply& reply) {
   for (const std::string& word : transcript_.requirements) {
     if (!IsEhloCapability(word) || words.contains(word)) continue;
     if (target_.config().capabilities.contains(word)) continue;  // the target file decides
+    if (absl::StartsWith(word, "auth") && capabilities_.auth_after_starttls && !tls_active_) {
+      // AUTH is offered only inside TLS and this transcript does its own STARTTLS: the
+      // requirement is checked on the first EHLO reply inside TLS instead.
+      ehlo_checked_ = false;
+      continue;
+    }
     Add(Verdict::kSkip, Evidence::kReplySequence,
         absl::StrCat("requires ", word, ": not in the EHLO reply of this connection"));
     return false;
   }
+  return true;
+}
+
+bool TranscriptRunner::ChooseBranch(size_t index, const AltStep& alt) {
+  if (!EnsureConnected(index)) return false;
+  const auto first = [&](size_t b) -> const ReplyStep& {
+    return std::get<ReplyStep>(transcript_.steps[static_cast<size_t>(alt.branches[b])].body);
+  };
+  bool silence_ok = false;
+  for (size_t b = 0; b < alt.branches.size(); ++b) {
+    const ReplyStep& s = first(b);
+    silence_ok = silence_ok || s.pattern.AcceptsSilence() || (s.warn && s.warn->AcceptsSilence());
+  }
+  const std::chrono::milliseconds wait =
+      silence_ok ? std::min(ReplyTimeout(), kSilenceWindow) : ReplyTimeout();
+  const ReadResult read = ReadNext(wait, /*poll=*/false);
+  const auto accepts = [&](const ReplyPattern& p) {
+    switch (read.kind) {
+      case ReadResult::Kind::kReply:
+        return p.Matches(read.reply);
+      case ReadResult::Kind::kClosed:
+      case ReadResult::Kind::kReset:
+        return p.AcceptsClose();
+      case ReadResult::Kind::kTimeout:
+        return p.AcceptsSilence();
+      case ReadResult::Kind::kMalformed:
+        return false;
+    }
+    return false;
+  };
+  size_t chosen = alt.branches.size();
+  for (size_t b = 0; b < alt.branches.size() && chosen == alt.branches.size(); ++b) {
+    if (accepts(first(b).pattern) || (first(b).warn && accepts(*first(b).warn))) chosen = b;
+  }
+  for (size_t b = 0; b < alt.branches.size() && chosen == alt.branches.size(); ++b) {
+    if (first(b).fail && accepts(*first(b).fail)) chosen = b;
+  }
+  if (chosen == alt.branches.size()) chosen = 0;  // its first step reports the mismatch
+  for (size_t b = 0; b < alt.branches.size(); ++b) {
+    if (b == chosen) continue;
+    const size_t from = static_cast<size_t>(alt.branches[b]);
+    const size_t to = b + 1 < alt.branches.size() ? static_cast<size_t>(alt.branches[b + 1])
+                                                  : static_cast<size_t>(alt.end);
+    for (size_t i = from; i < to; ++i) skipped_[i] = true;
+  }
+  Record(ExchangeEntry::Direction::kEvent,
+         absl::StrCat("ALT (", Where(index), "): branch ", chosen + 1, " of ", alt.branches.size(),
+                      " (line ",
+                      transcript_.steps[static_cast<size_t>(alt.branches[chosen])].location.line,
+                      ")"),
+         NowMs());
+  chosen_read_ = read;
+  next_step_ = static_cast<size_t>(alt.branches[chosen]);
+  return true;
+}
+
+bool TranscriptRunner::InsertStartTls(size_t index) {
+  tls_inserted_ = true;
+  last_sent_ehlo_ = false;
+  const std::string why = absl::StrCat(Where(index),
+                                       ": the STARTTLS the runner inserts (AUTH is offered only "
+                                       "after STARTTLS)");
+  auto error = [&](std::string what) {
+    steps_failed_ = true;
+    Add(Verdict::kError, Evidence::kHarness, absl::StrCat(why, " ", what));
+    return false;
+  };
+  Record(ExchangeEntry::Direction::kEvent,
+         "runner: STARTTLS inserted (AUTH is offered only after STARTTLS)", NowMs());
+  Record(ExchangeEntry::Direction::kClient, "STARTTLS\\r\\n", NowMs());
+  (void)connection_->Send("STARTTLS\r\n");
+  const ReadResult ready = ReadNext(ReplyTimeout(), /*poll=*/false);
+  if (ready.kind != ReadResult::Kind::kReply || ready.reply.code != 220) {
+    return error(absl::StrCat("got ", Shown(ready), " instead of 220"));
+  }
+  if (const absl::Status tls = connection_->StartTls(); !tls.ok()) {
+    return error(absl::StrCat("failed: TLS handshake: ", tls.message()));
+  }
+  Record(ExchangeEntry::Direction::kEvent,
+         target_.simulated_time() ? "TLS established (simulated)" : "TLS established", NowMs());
+  Record(ExchangeEntry::Direction::kClient, EscapeBytes(last_ehlo_), NowMs());
+  (void)connection_->Send(last_ehlo_);
+  const ReadResult again = ReadNext(ReplyTimeout(), /*poll=*/false);
+  if (again.kind != ReadResult::Kind::kReply || again.reply.code != 250) {
+    return error(absl::StrCat("got ", Shown(again), " to the EHLO inside TLS instead of 250"));
+  }
+  awaiting_ = false;
+  tls_active_ = true;
+  if (!ehlo_checked_) return CheckEhloRequirements(again.reply);
   return true;
 }
 
@@ -291,6 +391,7 @@ bool TranscriptRunner::DoStartTls(size_t index) {
   }
   awaiting_ = false;
   last_sent_ehlo_ = false;
+  tls_active_ = true;
   return true;
 }
 

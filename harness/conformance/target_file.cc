@@ -96,8 +96,10 @@ absl::Status ReadAccounts(Reader& r, const toml::table& doc, TargetConfig& confi
   absl::StatusOr<const toml::table*> accounts = r.Table(doc, "accounts", "");
   if (!accounts.ok()) return accounts.status();
   if (*accounts == nullptr) {
-    // No accounts: AUTH tests cannot be run meaningfully.
-    config.capabilities.emplace("auth", false);
+    // No accounts: AUTH tests cannot be run meaningfully (whichever word they require).
+    for (const char* word : {"auth", "auth-plain", "auth-login"}) {
+      config.capabilities.emplace(word, false);
+    }
     return absl::OkStatus();
   }
   SMTPGATE_RETURN_IF_ERROR(r.Keys(**accounts, "accounts.", {"authorized", "unauthorized"}));
@@ -115,12 +117,15 @@ absl::Status ReadAccounts(Reader& r, const toml::table& doc, TargetConfig& confi
   return absl::OkStatus();
 }
 
-// [server]: the server's crash log.
+// [server]: the server's crash log, and whether AUTH is to be used inside TLS.
 absl::Status ReadServer(Reader& r, const toml::table& doc, TargetConfig& config) {
   absl::StatusOr<const toml::table*> server = r.Table(doc, "server", "");
   if (!server.ok()) return server.status();
   if (*server == nullptr) return absl::OkStatus();
-  SMTPGATE_RETURN_IF_ERROR(r.Keys(**server, "server.", {"crash_log", "crash_pattern"}));
+  SMTPGATE_RETURN_IF_ERROR(
+      r.Keys(**server, "server.", {"crash_log", "crash_pattern", "auth_over_starttls"}));
+  SMTPGATE_RETURN_IF_ERROR(
+      r.Bool(**server, "auth_over_starttls", "server.", config.auth_over_starttls));
   SMTPGATE_RETURN_IF_ERROR(r.Paths(**server, "crash_log", "server.", config.crash_log.files));
   SMTPGATE_RETURN_IF_ERROR(
       r.String(**server, "crash_pattern", "server.", config.crash_log.pattern));

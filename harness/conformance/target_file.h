@@ -64,6 +64,9 @@ struct TargetConfig {
   std::chrono::milliseconds grace{200};
   OracleConfig oracle;
   CrashLogConfig crash_log;
+  // [server] auth_over_starttls: run the AUTH tests inside TLS (the runner inserts STARTTLS)
+  // even when the capability probe does not find AUTH offered only there.
+  bool auth_over_starttls = false;
   // [capabilities] overrides: a @requires word → present (true) or absent (false),
   // instead of what the EHLO probe found.
   std::map<std::string, bool, std::less<>> capabilities;

@@ -50,6 +50,19 @@ struct ReplyStep {
   std::string label;  // S[label]: (empty when none)
 };
 
+// ALT / OR / END: alternative step sequences, chosen by the reply. Each branch starts with
+// an S: step; the runner reads that reply once and runs the first branch whose first step
+// accepts it (its pattern or warn pattern; else one whose fail pattern does; else the
+// first). Steps and outcomes of the other branches are not run. Flattened: the branches'
+// steps follow the AltStep in Transcript::steps, each ended by a BranchEndStep.
+struct AltStep {
+  std::vector<int> branches;  // index (in steps) of each branch's first step
+  int end = -1;               // index of the first step after END
+};
+struct BranchEndStep {
+  int alt = -1;  // index of the AltStep
+};
+
 struct StartTlsStep {};
 struct SleepStep {
   std::chrono::milliseconds duration{0};
@@ -91,7 +104,7 @@ struct ExpectStep {
 struct Step {
   SourceLocation location;
   std::variant<SendStep, PipelineStep, ReplyStep, StartTlsStep, SleepStep, ReconnectStep,
-               ExpectStep>
+               ExpectStep, AltStep, BranchEndStep>
       body;
   std::string text;  // the source line (trimmed), for reports
 };

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -84,7 +85,46 @@ class Parser {
       pipeline_location_ = SourceLocation{number, column};
       return true;
     }
-    if (content == "END") return Fail(number, column, "END without a PIPELINE before it");
+    if (content == "ALT") {
+      Step step;
+      step.location = SourceLocation{number, column};
+      step.text = "ALT";
+      AltStep alt;
+      alt.branches.push_back(static_cast<int>(transcript_.steps.size()) + 1);
+      step.body = alt;
+      alts_.push_back(static_cast<int>(transcript_.steps.size()));
+      transcript_.steps.push_back(std::move(step));
+      return true;
+    }
+    if (content == "OR" || content == "END") {
+      if (alts_.empty()) {
+        return Fail(number, column,
+                    content == "OR" ? std::string("OR without an ALT before it")
+                                    : std::string("END without a PIPELINE or ALT before it"));
+      }
+      const int at = alts_.back();
+      const int first =
+          std::get<AltStep>(transcript_.steps[static_cast<size_t>(at)].body).branches.back();
+      if (first >= static_cast<int>(transcript_.steps.size()) ||
+          !std::holds_alternative<ReplyStep>(transcript_.steps[static_cast<size_t>(first)].body)) {
+        return Fail(number, column,
+                    absl::StrCat("expected the branch before ", AsAbsl(content),
+                                 " to start with an S: step (the reply chooses the branch)"));
+      }
+      Step end;
+      end.location = SourceLocation{number, column};
+      end.text = std::string(content);
+      end.body = BranchEndStep{at};
+      transcript_.steps.push_back(std::move(end));  // may move the steps: look `alt` up again
+      AltStep& open = std::get<AltStep>(transcript_.steps[static_cast<size_t>(at)].body);
+      if (content == "OR") {
+        open.branches.push_back(static_cast<int>(transcript_.steps.size()));
+      } else {
+        open.end = static_cast<int>(transcript_.steps.size());
+        alts_.pop_back();
+      }
+      return true;
+    }
     Step step;
     step.location = SourceLocation{number, column};
     step.text = std::string(content);
@@ -139,7 +179,7 @@ class Parser {
                                "@tags or @requires), got '@",
                                key, "'"));
     }
-    if (!transcript_.steps.empty() || pipeline_) {
+    if (!transcript_.steps.empty() || pipeline_ || !alts_.empty()) {
       return Fail(
           number, column,
           absl::StrCat("expected metadata before the first step, got '@", key, "' after a step"));
@@ -222,6 +262,11 @@ class Parser {
       return Fail(pipeline_location_.line, pipeline_location_.column,
                   "expected END to close this PIPELINE block, got the end of the file");
     }
+    if (!alts_.empty()) {
+      const Step& alt = transcript_.steps[static_cast<size_t>(alts_.back())];
+      return Fail(alt.location.line, alt.location.column,
+                  "expected END to close this ALT block, got the end of the file");
+    }
     for (std::string_view key : {"name", "title", "source", "severity"}) {
       if (!seen_keys_.contains(key)) {
         return Fail(
@@ -245,6 +290,7 @@ class Parser {
   Transcript transcript_;
   std::map<std::string, int, std::less<>> seen_keys_;
   std::optional<PipelineStep> pipeline_;
+  std::vector<int> alts_;  // the open ALT blocks (index of each AltStep)
   SourceLocation pipeline_location_;
   StepContext context_;
   int error_line_ = 0;

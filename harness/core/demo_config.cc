@@ -22,6 +22,12 @@ SessionConfig DemoConfig(Profile profile) {
                                .allowed_senders = {"guest@example.test"},
                                .may_act_for = {}});
   config.auth_requires_tls = false;
+  if (profile == Profile::kStrict) {
+    // Hardened as strict MTAs are: AUTH only inside TLS, a low error limit (the rest of the
+    // strictness is in the session: no PIPELINING, close on malformed lines).
+    config.auth_requires_tls = true;
+    config.max_errors = 5;
+  }
   return config;
 }
 

@@ -18,12 +18,16 @@ enum class Profile {
   kNullSessionAuth,   // AUTH: empty credentials authenticate (MS02-011's null session)
   kPerConnectionCrash,  // session: an over-long EHLO kills the connection's handler
                         // (Exim CVE-2019-16928); the daemon keeps accepting
+  kStrict,  // no flaw: hardened the way strict MTAs are (no PIPELINING: 554 and close on
+            // pipelined input; AUTH only after STARTTLS; 500 and close on over-long lines and
+            // bare LFs; 421 after 5 errors). The whole catalogue must PASS it: a refusal is
+            // never a failure.
 };
 
 inline constexpr Profile kAllProfiles[] = {Profile::kSecure, Profile::kOpenRelay,
                                            Profile::kAuthImpliesRelay, Profile::kMs02012,
                                            Profile::kBareLfEod,        Profile::kNullSessionAuth,
-                                           Profile::kPerConnectionCrash};
+                                           Profile::kPerConnectionCrash, Profile::kStrict};
 
 constexpr std::string_view ProfileName(Profile profile) {
   switch (profile) {
@@ -41,6 +45,8 @@ constexpr std::string_view ProfileName(Profile profile) {
       return "null-session-auth";
     case Profile::kPerConnectionCrash:
       return "per-connection-crash";
+    case Profile::kStrict:
+      return "strict";
   }
   return "secure";
 }

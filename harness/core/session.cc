@@ -125,6 +125,10 @@ size_t Session::ConsumeLine(std::string_view rest, size_t limit, bool auth) {
     if (rest.size() <= limit) return 0;  // wait for the rest of the line
     // No line end within the limit: it can never be a valid line. Refuse it once and skip
     // to its end, so memory stays bounded and the stream stays in sync.
+    if (Strict() && !auth) {
+      Close(500, "5.5.2", absl::StrCat("command line too long (limit ", limit, " octets); closing"));
+      return rest.size();
+    }
     discarding_line_ = true;
     if (auth) {
       AbortAuth(SmtpStatus(500, "5.5.6", "authentication exchange line too long"));
@@ -135,6 +139,24 @@ size_t Session::ConsumeLine(std::string_view rest, size_t limit, bool auth) {
     return rest.size();
   }
   std::string_view line = rest.substr(0, lf);
+  if (Strict() && !auth && (line.empty() || line.back() != '\r')) {
+    Close(500, "5.5.2", "bare LF received: SMTP lines end with CRLF; closing");
+    return rest.size();
+  }
+  if (Strict() && !auth && lf + 1 > limit) {
+    Close(500, "5.5.2", absl::StrCat("command line too long (limit ", limit, " octets); closing"));
+    return rest.size();
+  }
+  if (Strict() && !auth && rest.size() > lf + 1 &&
+      !absl::StartsWithIgnoreCase(AsAbsl(line), "BDAT ")) {
+    // No PIPELINING offered (RFC 2920 §3.1 forbids pipelining without it): a command sent
+    // before the reply to the one before it is refused, as Postfix's
+    // smtpd_reject_unauth_pipelining does. BDAT's chunk follows its line by definition.
+    Close(554, "5.5.0",
+          "SMTP protocol synchronization: a command was sent before the reply to the one "
+          "before it (PIPELINING is not offered); closing");
+    return rest.size();
+  }
   if (line.empty() || line.back() != '\r') {
     const absl::Status bare =
         SmtpStatus(500, "5.5.2", "bare LF received: SMTP lines end with CRLF");

@@ -124,6 +124,7 @@ class Session {
   void Close(int code, std::string_view enhanced, std::string_view text);
   void ResetTransaction(std::string_view why);
   void CrashConnection(std::string_view why);  // profile per-connection-crash only
+  bool Strict() const { return config_.policy.profile == Profile::kStrict; }
   void FinishRefused(const absl::Status& status);  // the message is refused; back to kGreeted
 
   // Command table: checks (no effect) and proceeds (effect), session_commands.cc.

@@ -198,6 +198,9 @@ std::vector<std::string> Session::EhloKeywords() const {
   if (config_.tls_available && !facts_.tls) keywords.push_back("STARTTLS");
   if (AuthOffered()) keywords.push_back("AUTH PLAIN LOGIN");
   keywords.push_back("HELP");
+  if (config_.policy.profile == Profile::kStrict) {  // strict: no PIPELINING offered
+    keywords.erase(keywords.begin());
+  }
   return keywords;
 }
 

@@ -10,7 +10,8 @@
 //                                on this machine is skipped with a warning.
 //   allow_non_loopback  bool     false: listening on another address is refused unless true
 //   profile             string   secure | open-relay | auth-implies-relay | ms02-012 |
-//                                bare-lf-eod (emulation profiles, harness/core/profile.h)
+//                                bare-lf-eod | null-session-auth | per-connection-crash |
+//                                strict (emulation profiles, harness/core/profile.h)
 //   spool_dir           string   the durable spool (harness/net/spool.h); required
 //   relay_host          string   "127.0.0.1:PORT": loopback smarthost for relayed mail; "" =
 //                                relayed mail stays in spool_dir/outbound

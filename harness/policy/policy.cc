@@ -405,6 +405,7 @@ Decision DecideRecipient(const SessionFacts& facts, const Path& recipient,
     case Profile::kBareLfEod:
     case Profile::kNullSessionAuth:
     case Profile::kPerConnectionCrash:
+    case Profile::kStrict:
       break;
   }
   // ---- end of profile deviations ----------------------------------------------------------
