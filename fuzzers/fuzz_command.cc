@@ -6,17 +6,20 @@
 // Invariants beyond "no crash":
 //   - success: FormatCommand() holds no CR, LF or NUL; it parses again, with the same
 //     options, to the same Command; a MAIL/RCPT routing domain is the mailbox's own domain
-//     (never a source route, '%', '!' or quoted local part); a BDAT size is the number the
-//     line spelled.
+//     (never a source route, '%', '!' or quoted local part), and equals what an independent
+//     reading of the line by the RFC 5321 grammar gives (fuzzers/spec_model.h); a BDAT size
+//     is the number the line spelled.
 //   - failure: a permanent (5xx) SMTP reply with a non-empty one-line reason.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/strings/ascii.h"
+#include "fuzzers/spec_model.h"
 #include "harness/core/address.h"
 #include "harness/core/command.h"
 #include "harness/core/smtp_status.h"
@@ -50,12 +53,22 @@ void CheckRouting(const Command& c, std::string_view line) {
   const std::string routing = m.RoutingDomain();
   std::string lower = m.domain;
   absl::AsciiStrToLower(&lower);
-  if (m.domain_kind != smtpgate::DomainKind::kNone) {
-    // The domain is the text after the mailbox's own (last) '@' of the path.
-    const std::string path = smtpgate::FormatPath(c.path);
-    const std::string tail = "@" + m.domain + ">";
-    if (path.size() < tail.size() || path.compare(path.size() - tail.size(), tail.size(), tail)) {
-      Fail("mailbox domain is not the end of the path", line, path);
+  if (m.domain_kind == smtpgate::DomainKind::kName) {
+    // The routing domain an independent reading of the RFC 5321 grammar gives for the path
+    // as the client sent it (source route ignored; spec_model.h shares no code with the
+    // parser), not a re-reading of the parser's own formatted output.
+    // The path follows "FROM:" / "TO:" (and any blanks); only a bracketed one is read.
+    size_t open = line.find(':');
+    while (open != std::string_view::npos && open + 1 < line.size() && line[open + 1] == ' ') {
+      ++open;
+    }
+    if (open != std::string_view::npos) ++open;
+    if (open != std::string_view::npos && open < line.size() && line[open] == '<') {
+      const std::optional<std::string> spec = smtpgate::fuzz::RoutingDomainOf(line.substr(open));
+      if (spec && !spec->empty() && *spec != routing) {
+        Fail("routing domain differs from the RFC 5321 reading of the line", line,
+             routing + " vs " + *spec);
+      }
     }
   }
   switch (m.domain_kind) {
