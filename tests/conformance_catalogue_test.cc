@@ -8,6 +8,7 @@
 // A transcript that stops detecting its flaw, or starts failing where it should not, shows
 // up here. The source tree is found through SMTPGATE_SOURCE_DIR (set by ctest; else the tree the
 // test was built from).
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "catalogue_expectations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -24,6 +26,7 @@
 #include "harness/conformance/parallel_runner.h"
 #include "harness/conformance/runner.h"
 #include "harness/conformance/suite.h"
+#include "harness/conformance/template.h"
 #include "harness/conformance/variables.h"
 #include "harness/conformance/verdict.h"
 #include "harness/core/profile.h"
@@ -153,6 +156,63 @@ TEST_F(ConformanceCatalogueTest, PerConnectionCrashIsDetected) {
 // Refusing (and closing) is never a failure: a hardened server passes the whole catalogue,
 // with the AUTH tests run inside TLS by the runner.
 TEST_F(ConformanceCatalogueTest, StrictPassesEverything) { CheckProfile(Profile::kStrict); }
+
+// Every transcript's client side is RFC-valid or says, in @violates, which rule it breaks on
+// purpose (issue 13): a test that blames a server for refusing an invalid client must say
+// the client was invalid. What can be seen mechanically is checked here: malformed input,
+// bare CR/LF/NUL in raw bytes, pipelining without requiring PIPELINING, lines over 1000.
+TEST_F(ConformanceCatalogueTest, ClientSideViolationsAreDeclared) {
+  EmbeddedTarget target(Profile::kSecure);
+  const Suite suite = LoadSuite({source_ + "/conformance"}, UsableNames(target.config().variables));
+  ASSERT_THAT(suite.errors, ::testing::IsEmpty());
+  const Variables variables = WithToken(target.config().variables, "sgtok-00000000");
+  int declared = 0;
+  for (const SuiteEntry& entry : suite.entries) {
+    const Transcript& t = entry.transcript;
+    std::vector<std::string> seen;
+    if (t.HasTag("malformed")) seen.push_back("tagged malformed");
+    const bool pipelining = std::find(t.requirements.begin(), t.requirements.end(),
+                                      "pipelining") != t.requirements.end();
+    for (const Step& step : t.steps) {
+      std::vector<const SendStep*> sends;
+      if (const auto* send = std::get_if<SendStep>(&step.body)) sends.push_back(send);
+      if (const auto* pipeline = std::get_if<PipelineStep>(&step.body)) {
+        if (!pipelining) seen.push_back("a PIPELINE block without @requires pipelining");
+        for (const SendStep& part : pipeline->parts) sends.push_back(&part);
+      }
+      for (const SendStep* send : sends) {
+        absl::StatusOr<std::string> bytes = Expand(send->bytes, variables);
+        ASSERT_TRUE(bytes.ok()) << t.path << ": " << bytes.status();
+        if (!send->raw) bytes->append("\r\n");
+        size_t line_start = 0;
+        for (size_t i = 0; i < bytes->size(); ++i) {
+          const char c = (*bytes)[i];
+          const bool bare_lf = c == '\n' && (i == 0 || (*bytes)[i - 1] != '\r');
+          const bool bare_cr = c == '\r' && (i + 1 == bytes->size() || (*bytes)[i + 1] != '\n');
+          if (bare_lf || bare_cr || c == '\0') {
+            seen.push_back(absl::StrCat("a bare CR, LF or NUL at line ", step.location.line));
+            break;
+          }
+          if (c == '\n') {
+            if (i + 1 - line_start > 1000) {
+              seen.push_back(absl::StrCat("a line over 1000 octets at line ", step.location.line));
+            }
+            line_start = i + 1;
+          }
+        }
+      }
+    }
+    if (!t.violates.empty()) {
+      ++declared;
+      EXPECT_THAT(t.violates, ::testing::HasSubstr("RFC"))
+          << t.path << ": @violates should name the rule (RFC and section) it breaks";
+    } else {
+      EXPECT_THAT(seen, ::testing::IsEmpty())
+          << t.path << ": the client side breaks a rule on purpose; say which with @violates";
+    }
+  }
+  EXPECT_GE(declared, 90);
+}
 
 TEST_F(ConformanceCatalogueTest, CatalogueCoversEveryArea) {
   EmbeddedTarget target(Profile::kSecure);

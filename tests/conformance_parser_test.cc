@@ -336,8 +336,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"@name again\nS: 220\n",
                   "5:1: expected @name once, got it again (first at line 1)"},
         ErrorCase{"@colour blue\n",
-                  "5:1: expected a metadata key (@name, @title, @source, @severity, @tags or "
-                  "@requires), got '@colour'"},
+                  "5:1: expected a metadata key (@name, @title, @source, @severity, @tags, "
+                  "@requires or @violates), got '@colour'"},
         ErrorCase{"@tags ok Bad\n", "5:10: expected a tag of a-z 0-9 . _ -, got 'Bad'"},
         ErrorCase{"@requires auth magic\n",
                   "5:16: expected a requirement (8bitmime, auth, auth-login, auth-plain, "

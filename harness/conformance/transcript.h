@@ -117,6 +117,9 @@ struct Transcript {
   Severity severity = Severity::kMedium;
   std::vector<std::string> tags;          // @tags, then directory tags (see suite.h)
   std::vector<std::string> requirements;  // @requires
+  // @violates: the rule the transcript's client side breaks on purpose, with its RFC section
+  // (empty: the client side is RFC-valid). tests/conformance_catalogue_test.cc checks it.
+  std::string violates;
   std::vector<Step> steps;
 
   bool HasTag(std::string_view tag) const;

@@ -17,8 +17,8 @@
 namespace smtpgate::conformance {
 namespace {
 
-constexpr std::string_view kMetadataKeys[] = {"name",     "title", "source",
-                                              "severity", "tags",  "requires"};
+constexpr std::string_view kMetadataKeys[] = {"name", "title",    "source",  "severity",
+                                              "tags", "requires", "violates"};
 
 bool IsNameChar(char c) {
   return std::islower(static_cast<unsigned char>(c)) ||
@@ -176,7 +176,7 @@ class Parser {
     if (!known) {
       return Fail(number, column,
                   absl::StrCat("expected a metadata key (@name, @title, @source, @severity, "
-                               "@tags or @requires), got '@",
+                               "@tags, @requires or @violates), got '@",
                                key, "'"));
     }
     if (!transcript_.steps.empty() || pipeline_ || !alts_.empty()) {
@@ -212,6 +212,8 @@ class Parser {
       transcript_.title = std::string(value);
     } else if (key == "source") {
       transcript_.source = std::string(value);
+    } else if (key == "violates") {
+      transcript_.violates = std::string(value);
     } else if (key == "severity") {
       const std::optional<Severity> severity = ParseSeverity(value);
       if (!severity) {
