@@ -93,7 +93,7 @@ done
 mkdir -p reports/out
 {
   echo "bench-mta: $messages messages of $size octets, $sessions sessions, mode $mode," \
-    "median of $rounds rounds ($(nproc) cores)"
+    "median of $rounds rounds ($(nproc) cores: $(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo | head -1); $(uname -r))"
   printf '%-10s %9s %10s %8s %16s\n' server seconds msgs/s MB/s "ratio to postfix"
   for name in smtpgate postfix aiosmtpd; do
     s=${seconds[$name]}
