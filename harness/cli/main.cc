@@ -45,7 +45,9 @@ ABSL_FLAG(std::string, target_file, "", "conform: TOML target file describing th
 ABSL_FLAG(std::vector<std::string>, suite, {},
           "conform: transcript directories or files, comma-separated (default: conformance)");
 ABSL_FLAG(std::vector<std::string>, tags, {}, "conform: run only transcripts with these tags");
-ABSL_FLAG(int, jobs, 2, "conform: transcripts run in parallel");
+ABSL_FLAG(int, jobs, 0,
+          "conform: transcripts run in parallel (default: 2 embedded, 16 over TCP; 1 for exact "
+          "crash attribution with --server-cmd)");
 ABSL_FLAG(std::string, json, "", "conform/report: write results JSON here");
 ABSL_FLAG(std::string, junit, "", "conform/report: write JUnit XML here");
 ABSL_FLAG(std::string, sarif, "", "conform/report: write SARIF 2.1.0 here");

@@ -159,7 +159,8 @@ int Conform(const ConformOptions& options) {
         "choose a target: --embedded [--profile P], --target HOST:PORT or "
         "--target-file F");
   }
-  if (options.jobs < 1 || options.jobs > 256) return Usage("--jobs must be 1..256");
+  if (options.jobs < 0 || options.jobs > 256) return Usage("--jobs must be 1..256");
+  const int jobs = options.jobs != 0 ? options.jobs : options.embedded ? 2 : 16;
   const report::ReportOptions outputs = Outputs(options);
   // A missing or malformed baseline is an input error: found before anything runs.
   absl::StatusOr<std::optional<report::Baseline>> baseline = report::PrepareGate(outputs);
@@ -200,7 +201,7 @@ int Conform(const ConformOptions& options) {
     return kConformUnreachable;
   }
   std::printf("smtpgate conform: %zu transcript(s) against %s, %d job(s)\n", selected.size(),
-              target.Describe().c_str(), options.jobs);
+              target.Describe().c_str(), jobs);
   if (!capabilities->ehlo.empty()) std::printf("  EHLO: %s\n", capabilities->ehlo.c_str());
   if (parts.sink) std::printf("  oracle: sink on %s\n", parts.sink->address().c_str());
   std::printf("\n");
@@ -212,7 +213,7 @@ int Conform(const ConformOptions& options) {
   results.profile = options.embedded ? options.profile : "";
   results.started = started;
   results.tests =
-      RunAll(selected, target, *capabilities, options.jobs, [&](const TestResult& test) {
+      RunAll(selected, target, *capabilities, jobs, [&](const TestResult& test) {
         std::fputs(FormatTest(test, options.verbose).c_str(), stdout);
         std::fflush(stdout);
       });
