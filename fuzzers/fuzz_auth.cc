@@ -215,10 +215,10 @@ void FuzzServer(SaslMechanism mechanism, std::string_view input) {
 void FuzzSessionExchange(std::string_view rest) {
   static const SessionConfig* const kConfig = new SessionConfig(DemoConfig());
   InProcessHost host(*kConfig);
-  const std::string stream = absl::StrCat(
-      "EHLO fuzz.test\r\n", AsAbsl(rest),
-      "\r\nRSET\r\nMAIL FROM:<x@remote.invalid>\r\nRCPT TO:<v@remote.invalid>\r\n"
-      "DATA\r\nbody\r\n.\r\n");
+  const std::string stream =
+      absl::StrCat("EHLO fuzz.test\r\n", AsAbsl(rest),
+                   "\r\nRSET\r\nMAIL FROM:<x@remote.invalid>\r\nRCPT TO:<v@remote.invalid>\r\n"
+                   "DATA\r\nbody\r\n.\r\n");
   fuzz::SpecRun spec;
   spec.config = kConfig;
   spec.stream = stream;
@@ -238,7 +238,8 @@ void FuzzSessionExchange(std::string_view rest) {
         Check(failed->reason.find(secret) == std::string::npos, "no password in AuthFailed");
       }
     }
-    if (const auto* rcpt = std::get_if<RecipientAccepted>(&e)) spec.accepted.push_back(rcpt->recipient);
+    if (const auto* rcpt = std::get_if<RecipientAccepted>(&e))
+      spec.accepted.push_back(rcpt->recipient);
   }
   // Who authenticated, and whether the relay attempt may succeed, is decided by the
   // independent spec model from the credentials in the input and the user table.

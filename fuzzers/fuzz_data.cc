@@ -250,7 +250,8 @@ void CheckSame(const Outcome& got, const Outcome& want, const char* how, std::st
   }
 }
 
-void FuzzData(smtpgate::Profile profile, const DataReceiverOptions& o, uint8_t seed, std::string_view body) {
+void FuzzData(smtpgate::Profile profile, const DataReceiverOptions& o, uint8_t seed,
+              std::string_view body) {
   const std::string stream = std::string(body) + "\r\n.\r\n";
   const Outcome want = Reference(stream, o);
   FUZZ_CHECK(want.finished, "reference model did not finish", stream);

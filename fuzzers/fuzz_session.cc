@@ -124,7 +124,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   for (const SessionOutput& e : host.events()) {
-    if (const auto* rcpt = std::get_if<RecipientAccepted>(&e)) spec.accepted.push_back(rcpt->recipient);
+    if (const auto* rcpt = std::get_if<RecipientAccepted>(&e))
+      spec.accepted.push_back(rcpt->recipient);
   }
   spec.queued = &host.queued();
   spec.closed = host.closed();

@@ -77,10 +77,10 @@ class Model {
       if (const SendReply* r = Take(); r != nullptr) MaybeErrorLimit(*r);
     }
     if (next_reply_ < run_.replies.size()) {
-      return absl::StrCat("a reply the commands did not ask for: ",
-                          run_.replies[next_reply_].reply.code, " ",
-                          Show(run_.replies[next_reply_].reply.Summary()),
-                          stopped_ ? " (after the connection closed)" : "");
+      return absl::StrCat(
+          "a reply the commands did not ask for: ", run_.replies[next_reply_].reply.code, " ",
+          Show(run_.replies[next_reply_].reply.Summary()),
+          stopped_ ? " (after the connection closed)" : "");
     }
     if (!stopped_ && queued_seen_ != run_.queued->size()) {
       return absl::StrCat(run_.queued->size(), " messages queued where the specification delivers ",
@@ -130,7 +130,8 @@ class Model {
         Violation(absl::StrCat("connection closed without a reply to ", AsAbsl(what)));
       }
     } else {
-      Violation(absl::StrCat("no reply to a complete ", AsAbsl(what), " (the server waits for more)"));
+      Violation(
+          absl::StrCat("no reply to a complete ", AsAbsl(what), " (the server waits for more)"));
     }
     stopped_ = true;
     return nullptr;
@@ -170,8 +171,11 @@ class Model {
       if (r == nullptr) return;
       if (in_auth_) {
         in_auth_ = false;
-        if (r->reply.code == 235) Violation(absl::StrCat("authentication bypass: 235 to the "
-                                                         "malformed AUTH line '", Show(raw), "'"));
+        if (r->reply.code == 235)
+          Violation(
+              absl::StrCat("authentication bypass: 235 to the "
+                           "malformed AUTH line '",
+                           Show(raw), "'"));
       }
       if (r->reply.code < 400) {
         Violation(absl::StrCat(too_long ? "a command line over the limit of " : "a line ended by ",
@@ -239,13 +243,14 @@ class Model {
 
   void Mail(std::string_view line, std::string_view arg) {
     if (!greeted_) {
-      Violation(absl::StrCat("MAIL accepted before HELO/EHLO", tls_ ? " (after STARTTLS: RFC 3207 "
-                                                                      "§4.2 forgets the greeting)"
-                                                                    : "",
+      Violation(absl::StrCat("MAIL accepted before HELO/EHLO",
+                             tls_ ? " (after STARTTLS: RFC 3207 "
+                                    "§4.2 forgets the greeting)"
+                                  : "",
                              ": '", Show(line), "'"));
     }
-    if (tx_) Violation(absl::StrCat("a second MAIL accepted inside a transaction: '", Show(line),
-                                    "'"));
+    if (tx_)
+      Violation(absl::StrCat("a second MAIL accepted inside a transaction: '", Show(line), "'"));
     // SIZE=n (RFC 1870) over the limit must be refused.
     for (absl::string_view word : absl::StrSplit(AsAbsl(arg), ' ', absl::SkipEmpty())) {
       if (!absl::StartsWithIgnoreCase(word, "SIZE=")) continue;
@@ -268,8 +273,8 @@ class Model {
     const EnvelopeRecipient* session =
         index < run_.accepted.size() ? &run_.accepted[index] : nullptr;
     if (session == nullptr) {
-      Violation(absl::StrCat("a recipient accepted without a RecipientAccepted: '", Show(line),
-                             "'"));
+      Violation(
+          absl::StrCat("a recipient accepted without a RecipientAccepted: '", Show(line), "'"));
       return;
     }
     const size_t open = arg.find('<');
@@ -389,10 +394,11 @@ class Model {
     if (size > rest.size()) {
       pos_ = run_.stream.size();
       if (next_reply_ < run_.replies.size()) {
-        Violation(absl::StrCat("a reply while the ", size, " octets of a BDAT chunk were being "
-                               "read (only ", rest.size(), " had arrived): ",
-                               run_.replies[next_reply_].reply.code, " ",
-                               Show(run_.replies[next_reply_].reply.Summary())));
+        Violation(absl::StrCat("a reply while the ", size,
+                               " octets of a BDAT chunk were being "
+                               "read (only ",
+                               rest.size(), " had arrived): ", run_.replies[next_reply_].reply.code,
+                               " ", Show(run_.replies[next_reply_].reply.Summary())));
       }
       stopped_ = true;
       return;
@@ -420,18 +426,21 @@ class Model {
   void Delivered(const std::string& body, std::string_view how) {
     const size_t index = queued_seen_++;
     if (index >= run_.queued->size()) {
-      Violation(absl::StrCat("250 to the end of a ", AsAbsl(how), " message, but nothing was queued"));
+      Violation(
+          absl::StrCat("250 to the end of a ", AsAbsl(how), " message, but nothing was queued"));
       return;
     }
     const StoredMessage& m = (*run_.queued)[index];
     if (m.body != body) {
-      Violation(absl::StrCat(AsAbsl(how), " message ", index + 1, " differs from the specification's: "
-                                  "queued '",
+      Violation(absl::StrCat(AsAbsl(how), " message ", index + 1,
+                             " differs from the specification's: "
+                             "queued '",
                              Show(m.body), "', sent '", Show(body), "'"));
     }
     if (m.envelope.recipients.size() != recipients_) {
-      Violation(absl::StrCat(AsAbsl(how), " message ", index + 1, " has ", m.envelope.recipients.size(),
-                             " recipients, the transaction accepted ", recipients_));
+      Violation(absl::StrCat(AsAbsl(how), " message ", index + 1, " has ",
+                             m.envelope.recipients.size(), " recipients, the transaction accepted ",
+                             recipients_));
     }
   }
 
@@ -510,8 +519,8 @@ class Model {
     }
     const UserAccount* account = authcid.empty() ? nullptr : config_.users.Find(authcid);
     if (account == nullptr || account->password.empty() || account->password != password) {
-      Violation(absl::StrCat(why, ": the credentials are not an account's (user '",
-                             Show(authcid), "')"));
+      Violation(
+          absl::StrCat(why, ": the credentials are not an account's (user '", Show(authcid), "')"));
       return;
     }
     if (authzid.empty() || authzid == authcid) {

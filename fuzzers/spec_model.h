@@ -38,9 +38,9 @@ namespace smtpgate::fuzz {
 
 struct SpecRun {
   const SessionConfig* config = nullptr;
-  std::string_view stream;         // every byte the client sent, in order
-  std::vector<size_t> feed_ends;   // where each Feed() call ended (offsets into stream)
-  std::vector<SendReply> replies;  // every reply, banner first
+  std::string_view stream;                  // every byte the client sent, in order
+  std::vector<size_t> feed_ends;            // where each Feed() call ended (offsets into stream)
+  std::vector<SendReply> replies;           // every reply, banner first
   std::vector<EnvelopeRecipient> accepted;  // RecipientAccepted, in order
   const std::vector<StoredMessage>* queued = nullptr;
   bool closed = false;  // the session closed the connection

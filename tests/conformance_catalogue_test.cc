@@ -171,8 +171,8 @@ TEST_F(ConformanceCatalogueTest, ClientSideViolationsAreDeclared) {
     const Transcript& t = entry.transcript;
     std::vector<std::string> seen;
     if (t.HasTag("malformed")) seen.push_back("tagged malformed");
-    const bool pipelining = std::find(t.requirements.begin(), t.requirements.end(),
-                                      "pipelining") != t.requirements.end();
+    const bool pipelining = std::find(t.requirements.begin(), t.requirements.end(), "pipelining") !=
+                            t.requirements.end();
     for (const Step& step : t.steps) {
       std::vector<const SendStep*> sends;
       if (const auto* send = std::get_if<SendStep>(&step.body)) sends.push_back(send);

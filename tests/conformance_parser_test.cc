@@ -188,11 +188,11 @@ TEST(TranscriptParser, AltErrors) {
 }
 
 TEST(TranscriptParser, GradedReplyPatternsAndSilence) {
-  const absl::StatusOr<Transcript> t =
-      Parse("S: 535|501 warn 454|4xx \"temporary refusal\" fail 235 \"authentication bypass: "
-            "null credentials\"\n"
-            "S: 5xx|close|silence fail 2xx \"chunk size truncated\"\n"
-            "S: 250 warn 5xx\n");
+  const absl::StatusOr<Transcript> t = Parse(
+      "S: 535|501 warn 454|4xx \"temporary refusal\" fail 235 \"authentication bypass: "
+      "null credentials\"\n"
+      "S: 5xx|close|silence fail 2xx \"chunk size truncated\"\n"
+      "S: 250 warn 5xx\n");
   ASSERT_TRUE(t.ok()) << t.status();
   const auto& graded = std::get<ReplyStep>(t->steps[0].body);
   EXPECT_EQ(graded.pattern.text, "535|501");

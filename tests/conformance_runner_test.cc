@@ -253,7 +253,8 @@ TEST_F(InlineRun, AltTakesTheBranchTheReplyChooses) {
   const TestResult r = Run(alt);
   EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;  // branch 2's outcome is not checked
   bool noted = false;
-  for (const ExchangeEntry& e : r.exchange) noted = noted || e.data == "ALT (line 9): branch 1 of 2 (line 10)";
+  for (const ExchangeEntry& e : r.exchange)
+    noted = noted || e.data == "ALT (line 9): branch 1 of 2 (line 10)";
   EXPECT_TRUE(noted);
   // No branch accepts the reply: the first branch's first step reports it.
   const TestResult none = Run(Cat(kGreet, "C: NOOP\nALT\n  S: 5xx\nOR\n  S: 4xx\nEND\n"));
@@ -262,15 +263,17 @@ TEST_F(InlineRun, AltTakesTheBranchTheReplyChooses) {
 }
 
 TEST_F(InlineRun, AuthOnlyInsideTlsRunsTheAuthTestsInsideTls) {
-  const std::string body = Cat(kGreet,
-                               "C: AUTH PLAIN ${sasl_plain:${authorized_user}:${authorized_password}}\n"
-                               "S: 235\n");
+  const std::string body =
+      Cat(kGreet,
+          "C: AUTH PLAIN ${sasl_plain:${authorized_user}:${authorized_password}}\n"
+          "S: 235\n");
   const TestResult r = Run(body, Profile::kStrict, "@requires auth-plain\n");
   EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
   EXPECT_TRUE(capabilities_.auth_after_starttls);
   bool inserted = false;
   for (const ExchangeEntry& e : r.exchange) {
-    inserted = inserted || e.data == "runner: STARTTLS inserted (AUTH is offered only after STARTTLS)";
+    inserted =
+        inserted || e.data == "runner: STARTTLS inserted (AUTH is offered only after STARTTLS)";
   }
   EXPECT_TRUE(inserted);
   // The secure profile offers AUTH without TLS: nothing is inserted.

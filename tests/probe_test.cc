@@ -22,6 +22,7 @@
 #include "harness/net/server.h"
 #include "harness/net/server_config.h"
 #include "nlohmann/json.hpp"
+#include "running_server.h"
 #include "server_test_client.h"
 
 namespace smtpgate {
@@ -36,30 +37,11 @@ using ::testing::Not;
 
 // The demo server (DemoServerConfig: STARTTLS with an ephemeral certificate) on a free
 // loopback port, changed by `tweak`, handing relayed mail to `relay_host`.
-class ProbedServer {
+class ProbedServer : public RunningServer {
  public:
-  ProbedServer(const std::function<void(ServerConfig&)>& tweak, const std::string& relay_host) {
-    ServerConfig config = DemoServerConfig(Profile::kSecure);
-    config.listen = {"127.0.0.1:0"};
-    config.relay_host = relay_host;
-    tweak(config);
-    absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(config);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) return;
-    server_ = *std::move(server);
-    port_ = server_->endpoints().at(0).port();
-    thread_ = std::thread([this] { server_->Run(); });
-  }
-  ~ProbedServer() {
-    if (server_) server_->Stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  uint16_t port_ = 0;
+  ProbedServer(const std::function<void(ServerConfig&)>& tweak, const std::string& relay_host)
+      : RunningServer(Profile::kSecure, relay_host, 0, tweak) {}
+  std::string address() const { return "127.0.0.1:" + std::to_string(port()); }
 };
 
 // A loopback port nobody listens on (bound, then released).

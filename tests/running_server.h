@@ -4,6 +4,7 @@
 #define SMTPGATE_TESTS_RUNNING_SERVER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -17,11 +18,13 @@ namespace smtpgate {
 
 class RunningServer {
  public:
-  // port 0: any free port (see port()).
-  RunningServer(Profile profile, const std::string& relay_host, uint16_t port = 0) {
+  // port 0: any free port (see port()). `tweak` changes the configuration before the start.
+  RunningServer(Profile profile, const std::string& relay_host, uint16_t port = 0,
+                const std::function<void(ServerConfig&)>& tweak = nullptr) {
     ServerConfig config = DemoServerConfig(profile);
     config.listen = {"127.0.0.1:" + std::to_string(port)};
     config.relay_host = relay_host;
+    if (tweak) tweak(config);
     absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(config);
     EXPECT_TRUE(server.ok()) << server.status();
     if (!server.ok()) return;

@@ -1,7 +1,5 @@
 #include "harness/conformance/conform_command.h"
 
-#include <time.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "harness/conformance/console.h"
 #include "harness/conformance/embedded_target.h"
 #include "harness/conformance/parallel_runner.h"
@@ -58,12 +58,7 @@ int Usage(const std::string& message) {
 }
 
 std::string NowRfc3339() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
 }
 
 // What a TCP run needs besides the target: the sink and the watched server process.
@@ -212,11 +207,10 @@ int Conform(const ConformOptions& options) {
   results.target = target.Describe();
   results.profile = options.embedded ? options.profile : "";
   results.started = started;
-  results.tests =
-      RunAll(selected, target, *capabilities, jobs, [&](const TestResult& test) {
-        std::fputs(FormatTest(test, options.verbose).c_str(), stdout);
-        std::fflush(stdout);
-      });
+  results.tests = RunAll(selected, target, *capabilities, jobs, [&](const TestResult& test) {
+    std::fputs(FormatTest(test, options.verbose).c_str(), stdout);
+    std::fflush(stdout);
+  });
   results.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
   std::fputs(FormatSummary(results).c_str(), stdout);

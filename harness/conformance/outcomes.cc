@@ -269,8 +269,8 @@ void TranscriptRunner::CheckOracle(const ExpectStep& expect) {
       // rewritten) FAILs; no message at all passes.
       for (const OracleMessage& m : *messages) {
         if (m.body.find(argument) == std::string::npos) {
-          fail(absl::StrCat("a message carrying the token lacks \"", EscapeBytes(argument),
-                            "\" (", m.body.size(), " octets delivered): it is not what was sent"));
+          fail(absl::StrCat("a message carrying the token lacks \"", EscapeBytes(argument), "\" (",
+                            m.body.size(), " octets delivered): it is not what was sent"));
           return;
         }
       }

@@ -1,7 +1,5 @@
 #include "harness/conformance/probe_command.h"
 
-#include <time.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +13,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "harness/conformance/target_file.h"
 #include "harness/core/smtp_status.h"
 #include "harness/net/smtp_client.h"
@@ -56,12 +56,7 @@ std::string Quote(std::string_view text) {
 std::string Seconds(milliseconds ms) { return absl::StrFormat("%.3f s", ms.count() / 1000.0); }
 
 std::string NowRfc3339() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
 }
 
 bool IsIpLiteral(std::string_view host) {

@@ -109,9 +109,8 @@ absl::StatusOr<Capabilities> ProbeCapabilities(Target& target) {
       if (ready.kind == ReadResult::Kind::kReply && ready.reply.code == 220 &&
           (*connection)->StartTls().ok()) {
         (void)(*connection)
-            ->Send(absl::StrCat("EHLO ",
-                                helo == config.variables.end() ? "client.test" : helo->second,
-                                "\r\n"));
+            ->Send(absl::StrCat(
+                "EHLO ", helo == config.variables.end() ? "client.test" : helo->second, "\r\n"));
         const ReadResult inside = (*connection)->Read(config.reply_timeout);
         if (inside.kind == ReadResult::Kind::kReply && inside.reply.code == 250) {
           const NameSet words = EhloCapabilities(inside.reply);

@@ -79,7 +79,7 @@ class TranscriptRunner {
   size_t next_step_ = 0;            // the step to run after the current one (ALT jumps)
   std::vector<bool> skipped_;       // steps of ALT branches not taken
   std::optional<ReadResult> chosen_read_;  // the reply an ALT read for its branch's first S:
-  int pinned_exchange_ = -1;        // when >= 0: the entry findings point at (deferred outcomes)
+  int pinned_exchange_ = -1;  // when >= 0: the entry findings point at (deferred outcomes)
   Clock::time_point start_;
   Clock::time_point oracle_deadline_;
   int64_t simulated_ms_ = 0;

@@ -311,12 +311,12 @@ bool TranscriptRunner::ChooseBranch(size_t index, const AltStep& alt) {
                                                   : static_cast<size_t>(alt.end);
     for (size_t i = from; i < to; ++i) skipped_[i] = true;
   }
-  Record(ExchangeEntry::Direction::kEvent,
-         absl::StrCat("ALT (", Where(index), "): branch ", chosen + 1, " of ", alt.branches.size(),
-                      " (line ",
-                      transcript_.steps[static_cast<size_t>(alt.branches[chosen])].location.line,
-                      ")"),
-         NowMs());
+  Record(
+      ExchangeEntry::Direction::kEvent,
+      absl::StrCat("ALT (", Where(index), "): branch ", chosen + 1, " of ", alt.branches.size(),
+                   " (line ",
+                   transcript_.steps[static_cast<size_t>(alt.branches[chosen])].location.line, ")"),
+      NowMs());
   chosen_read_ = read;
   next_step_ = static_cast<size_t>(alt.branches[chosen]);
   return true;

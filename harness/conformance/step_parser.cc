@@ -183,9 +183,9 @@ std::optional<ParseError> StepParser::ParseReply(Step& step) {
     std::optional<ReplyPattern>& pattern = clause == "warn" ? reply.warn : reply.fail;
     std::string& reason = clause == "warn" ? reply.warn_reason : reply.fail_reason;
     pattern.emplace();
-    if (auto error = ParsePattern(tokens, index, *pattern,
-                                  absl::StrCat(AsAbsl(kPatternExpected), " after '",
-                                               AsAbsl(clause), "'"))) {
+    if (auto error =
+            ParsePattern(tokens, index, *pattern,
+                         absl::StrCat(AsAbsl(kPatternExpected), " after '", AsAbsl(clause), "'"))) {
       return error;
     }
     if (index < tokens.size() && !tokens[index].text.empty() && tokens[index].text[0] == '"') {
@@ -217,8 +217,7 @@ std::optional<ParseError> StepParser::ParseReason(const std::vector<Token>& toke
   }
   reason = std::string(content_.substr(open + 1, close - open - 1));
   if (reason.empty()) return ErrorAt(open, "expected a reason inside the quotes, got \"\"");
-  while (index < tokens.size() &&
-         static_cast<size_t>(tokens[index].column - column_) <= close) {
+  while (index < tokens.size() && static_cast<size_t>(tokens[index].column - column_) <= close) {
     ++index;
   }
   return std::nullopt;
@@ -319,9 +318,9 @@ std::optional<ParseError> StepParser::ParseExpect(Step& step, const StepContext&
     arguments = 1;
   } else if (outcome.text == "message-contains" || outcome.text == "message-lacks" ||
              outcome.text == "every-message-contains") {
-    expect.kind = outcome.text == "message-contains"  ? OutcomeKind::kMessageContains
-                  : outcome.text == "message-lacks"   ? OutcomeKind::kMessageLacks
-                                                      : OutcomeKind::kEveryMessageContains;
+    expect.kind = outcome.text == "message-contains" ? OutcomeKind::kMessageContains
+                  : outcome.text == "message-lacks"  ? OutcomeKind::kMessageLacks
+                                                     : OutcomeKind::kEveryMessageContains;
     const size_t start = static_cast<size_t>(outcome.column - column_) + outcome.text.size();
     TemplateParse parsed =
         ParseQuotedStrings(content_.substr(start, end_offset - start), line_, ColumnOf(start));

@@ -75,9 +75,9 @@ enum class OutcomeKind {
   kDeliveredLocal,
   kNoMessage,
   kOneMessage,
-  kNoMessageFrom,    // argument: the address
-  kMessageContains,  // argument: the bytes
-  kMessageLacks,     // argument: the bytes
+  kNoMessageFrom,         // argument: the address
+  kMessageContains,       // argument: the bytes
+  kMessageLacks,          // argument: the bytes
   kEveryMessageContains,  // argument: the bytes (no message at all also passes)
   kAlive,
   kDelayAtLeast,  // argument: the duration (number + unit; may hold variables)

@@ -10,12 +10,12 @@
 namespace smtpgate {
 
 enum class Profile {
-  kSecure,            // the default: every lesson of the seeds applied
-  kOpenRelay,         // policy: relays for anyone
-  kAuthImpliesRelay,  // policy: any successful AUTH allows relay (MS02-011)
-  kMs02012,           // session: a malformed BDAT stops the service (MS02-012)
-  kBareLfEod,         // DATA receiver: <LF>.<LF> ends the message (SMTP smuggling)
-  kNullSessionAuth,   // AUTH: empty credentials authenticate (MS02-011's null session)
+  kSecure,              // the default: every lesson of the seeds applied
+  kOpenRelay,           // policy: relays for anyone
+  kAuthImpliesRelay,    // policy: any successful AUTH allows relay (MS02-011)
+  kMs02012,             // session: a malformed BDAT stops the service (MS02-012)
+  kBareLfEod,           // DATA receiver: <LF>.<LF> ends the message (SMTP smuggling)
+  kNullSessionAuth,     // AUTH: empty credentials authenticate (MS02-011's null session)
   kPerConnectionCrash,  // session: an over-long EHLO kills the connection's handler
                         // (Exim CVE-2019-16928); the daemon keeps accepting
   kStrict,  // no flaw: hardened the way strict MTAs are (no PIPELINING: 554 and close on
@@ -24,10 +24,9 @@ enum class Profile {
             // never a failure.
 };
 
-inline constexpr Profile kAllProfiles[] = {Profile::kSecure, Profile::kOpenRelay,
-                                           Profile::kAuthImpliesRelay, Profile::kMs02012,
-                                           Profile::kBareLfEod,        Profile::kNullSessionAuth,
-                                           Profile::kPerConnectionCrash, Profile::kStrict};
+inline constexpr Profile kAllProfiles[] = {
+    Profile::kSecure,    Profile::kOpenRelay,       Profile::kAuthImpliesRelay,   Profile::kMs02012,
+    Profile::kBareLfEod, Profile::kNullSessionAuth, Profile::kPerConnectionCrash, Profile::kStrict};
 
 constexpr std::string_view ProfileName(Profile profile) {
   switch (profile) {

@@ -126,7 +126,8 @@ size_t Session::ConsumeLine(std::string_view rest, size_t limit, bool auth) {
     // No line end within the limit: it can never be a valid line. Refuse it once and skip
     // to its end, so memory stays bounded and the stream stays in sync.
     if (Strict() && !auth) {
-      Close(500, "5.5.2", absl::StrCat("command line too long (limit ", limit, " octets); closing"));
+      Close(500, "5.5.2",
+            absl::StrCat("command line too long (limit ", limit, " octets); closing"));
       return rest.size();
     }
     discarding_line_ = true;

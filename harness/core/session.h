@@ -39,9 +39,9 @@ struct SessionConfig {
   bool auth_required = false;     // MAIL before AUTH → 530 5.7.0
 
   uint64_t max_message_size = uint64_t{10} * 1024 * 1024;  // advertised as SIZE
-  size_t max_recipients = 100;                   // per message; more → 452 4.5.3
-  int max_errors = 10;                           // error replies before 421 and close
-  std::chrono::milliseconds tarpit{0};           // KB 842851: delay of 5xx to anonymous clients
+  size_t max_recipients = 100;                             // per message; more → 452 4.5.3
+  int max_errors = 10;                                     // error replies before 421 and close
+  std::chrono::milliseconds tarpit{0};  // KB 842851: delay of 5xx to anonymous clients
   // DATA bodies with a bare CR or LF (SMTP smuggling): refuse the message after its end
   // (kReject, the default) or keep the octets as data (kKeep). Neither ever ends DATA.
   BareLineEndings bare_line_endings = BareLineEndings::kReject;
