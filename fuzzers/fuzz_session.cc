@@ -33,8 +33,9 @@ namespace {
 
 SessionConfig ConfigFor(uint8_t bits) {
   static constexpr Profile kProfiles[] = {
-      Profile::kSecure,    Profile::kSecure,           Profile::kSecure,  Profile::kNullSessionAuth,
-      Profile::kOpenRelay, Profile::kAuthImpliesRelay, Profile::kMs02012, Profile::kBareLfEod};
+      Profile::kSecure,          Profile::kStrict,    Profile::kPerConnectionCrash,
+      Profile::kNullSessionAuth, Profile::kOpenRelay, Profile::kAuthImpliesRelay,
+      Profile::kMs02012,         Profile::kBareLfEod};
   SessionConfig config = DemoConfig(kProfiles[bits & 7]);
   config.tls_available = (bits & 8) != 0;
   config.auth_requires_tls = (bits & 16) != 0;

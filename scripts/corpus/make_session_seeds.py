@@ -11,7 +11,8 @@ import shutil
 
 OUT = "corpus/fuzz_session"
 
-SECURE, OPEN_RELAY, AUTH_RELAY, MS02012, BARE_LF = 0, 4, 5, 6, 7
+SECURE, STRICT, PER_CONNECTION_CRASH, NULL_SESSION = 0, 1, 2, 3
+OPEN_RELAY, AUTH_RELAY, MS02012, BARE_LF = 4, 5, 6, 7
 TLS = 8
 AUTH_NEEDS_TLS = 16
 NO_FILTER = 32
@@ -172,6 +173,18 @@ add("source-route-to-local-user", lines("EHLO c.test", "MAIL FROM:<a@remote.inva
 add("tight-bdat-over-size-limit", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid>",
     "RCPT TO:<alice@example.test>") + "BDAT 100 LAST\r\n" + "x" * 98 + "\r\n" + lines("NOOP"),
     config=TIGHT)
+add("strict-pipelined", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid>",
+    "RCPT TO:<alice@example.test>", "DATA") + MSG, config=STRICT | TLS)
+add("strict-auth-inside-tls", lines("EHLO c.test", plain("relayer", "relayer-pass"), "STARTTLS") +
+    "x" * 100 + "\r\n" + lines("EHLO c.test", plain("relayer", "relayer-pass"),
+    "MAIL FROM:<relayer@example.test>", "RCPT TO:<x@remote.invalid>"), config=STRICT | TLS,
+    chunking=chunk_byte(1))
+add("strict-bare-lf-and-long-line", "EHLO c.test\r\nNOOP\n" + "NOOP " + "x" * 600 + "\r\n",
+    config=STRICT)
+add("per-connection-crash-long-ehlo", "EHLO " + "a" * 600 + "\r\nNOOP\r\n",
+    config=PER_CONNECTION_CRASH)
+add("null-session-auth", lines("EHLO c.test", "AUTH PLAIN AAA=", "MAIL FROM:<a@remote.invalid>",
+    "RCPT TO:<x@remote.invalid>"), config=NULL_SESSION)
 add("trusted-loopback-relay", lines("EHLO c.test", "MAIL FROM:<a@example.test>",
     "RCPT TO:<victim@remote.invalid>"))
 
