@@ -176,7 +176,7 @@ TEST(TranscriptParser, AltBlocksAreFlattenedWithTheirBranches) {
 
 TEST(TranscriptParser, AltErrors) {
   EXPECT_EQ(ErrorOf("OR\n"), "t.smtp:5:1: OR without an ALT before it");
-  EXPECT_EQ(ErrorOf("END\n"), "t.smtp:5:1: END without a PIPELINE or ALT before it");
+  EXPECT_EQ(ErrorOf("END\n"), "t.smtp:5:1: END without a PIPELINE, ALT or REPEAT before it");
   EXPECT_EQ(ErrorOf("ALT\nC: NOOP\nOR\nS: 250\nEND\n"),
             "t.smtp:7:1: expected the branch before OR to start with an S: step (the reply "
             "chooses the branch)");
@@ -185,6 +185,76 @@ TEST(TranscriptParser, AltErrors) {
             "chooses the branch)");
   EXPECT_EQ(ErrorOf("ALT\nS: 250\n"),
             "t.smtp:5:1: expected END to close this ALT block, got the end of the file");
+}
+
+TEST(TranscriptParser, RepeatUnrollsItsStepsAndBlocks) {
+  const absl::StatusOr<Transcript> t = Parse(
+      "S: 220\n"
+      "REPEAT 3\n"
+      "  # a comment inside\n"
+      "  ALT\n"
+      "    S: 5xx after>=900ms\n"
+      "    STOP\n"
+      "  OR\n"
+      "    S: 5xx\n"
+      "  END\n"
+      "END\n"
+      "S: close\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  // S, then 3 x (ALT, S, STOP, OR, S, END), then S.
+  ASSERT_EQ(t->steps.size(), 20u);
+  for (int copy = 0; copy < 3; ++copy) {
+    const size_t at = 1 + 6 * static_cast<size_t>(copy);
+    const auto& alt = std::get<AltStep>(t->steps[at].body);
+    EXPECT_THAT(alt.branches, ElementsAre(at + 1, at + 4));
+    EXPECT_EQ(alt.end, static_cast<int>(at + 6));
+    EXPECT_EQ(t->steps[at].location.line, 8);  // every copy keeps the file's line numbers
+    EXPECT_TRUE(std::holds_alternative<StopStep>(t->steps[at + 2].body));
+    const auto& timed = std::get<ReplyStep>(t->steps[at + 1].body);
+    EXPECT_EQ(timed.pattern.after_at_least, std::chrono::milliseconds(900));
+    EXPECT_FALSE(timed.pattern.after_below.has_value());
+    EXPECT_EQ(timed.pattern.text, "5xx after>=900ms");
+  }
+  EXPECT_EQ(t->steps[19].location.line, 15);
+  // Nested: 2 x (1 + 2 x 1) steps.
+  const absl::StatusOr<Transcript> nested =
+      Parse("REPEAT 2\n  C: NOOP\n  REPEAT 2\n    S: 250 after<1s\n  END\nEND\n");
+  ASSERT_TRUE(nested.ok()) << nested.status();
+  EXPECT_EQ(nested->steps.size(), 6u);
+  EXPECT_EQ(std::get<ReplyStep>(nested->steps[1].body).pattern.after_below,
+            std::chrono::milliseconds(1000));
+}
+
+TEST(TranscriptParser, RepeatStopAndTimingErrors) {
+  EXPECT_EQ(ErrorOf("REPEAT\nS: 250\nEND\n"),
+            "t.smtp:5:8: expected a repetition count 1..1000 after REPEAT, got ''");
+  EXPECT_EQ(ErrorOf("REPEAT 0\nS: 250\nEND\n"),
+            "t.smtp:5:8: expected a repetition count 1..1000 after REPEAT, got '0'");
+  EXPECT_EQ(ErrorOf("REPEAT 1001\nS: 250\nEND\n"),
+            "t.smtp:5:8: expected a repetition count 1..1000 after REPEAT, got '1001'");
+  EXPECT_EQ(ErrorOf("REPEAT 2\n# nothing\nEND\n"),
+            "t.smtp:7:1: expected at least one step in the REPEAT block before END");
+  EXPECT_EQ(ErrorOf("C: NOOP\nREPEAT 2\nS: 250\n"),
+            "t.smtp:6:1: expected END to close this REPEAT block, got the end of the file");
+  EXPECT_EQ(ErrorOf("ALT\nS: 250\nREPEAT 2\nOR\nS: 5xx\nEND\nEND\n"),
+            "t.smtp:8:1: OR inside REPEAT without an ALT inside the same REPEAT (a REPEAT "
+            "block holds whole steps and blocks)");
+  // An error inside the block names the file's line.
+  EXPECT_EQ(ErrorOf("REPEAT 2\n  S: 2x\nEND\n"),
+            "t.smtp:6:6: expected a reply pattern like 250, 2xx, 250|251, !2xx or close, got "
+            "'2x'");
+  EXPECT_EQ(ErrorOf("REPEAT 1000\nREPEAT 1000\nC: NOOP\nEND\nEND\n"),
+            "t.smtp:6:1: REPEAT makes more than 20000 steps");
+  EXPECT_EQ(ErrorOf("STOP now\n"), "t.smtp:5:6: expected nothing after STOP, got 'now'");
+  EXPECT_EQ(ErrorOf("S: 5xx after>900ms\n"),
+            "t.smtp:5:8: expected a reply timing like after>=900ms or after<1s (at most 600s), "
+            "got 'after>900ms'");
+  EXPECT_EQ(ErrorOf("S: 5xx after>=\n"),
+            "t.smtp:5:8: expected a reply timing like after>=900ms or after<1s (at most 600s), "
+            "got 'after>='");
+  EXPECT_EQ(ErrorOf("S: 5xx after<1s 5.7.1\n"),
+            "t.smtp:5:17: expected an enhanced status code like 5.7.1, a timing like "
+            "after>=900ms, 'warn', 'fail' or the end of the line, got '5.7.1'");
 }
 
 TEST(TranscriptParser, GradedReplyPatternsAndSilence) {
@@ -250,24 +320,24 @@ INSTANTIATE_TEST_SUITE_P(
                   "5:4: expected a reply pattern like 250, 2xx, 250|251, !2xx or close, got "
                   "'2500'"},
         ErrorCase{"S: 250 | 251\n",
-                  "5:8: expected an enhanced status code like 5.7.1, 'warn', 'fail' or the end "
-                  "of the line, got '|'"},
+                  "5:8: expected an enhanced status code like 5.7.1, a timing like "
+                  "after>=900ms, 'warn', 'fail' or the end of the line, got '|'"},
         ErrorCase{"S: 550 5.7\n",
                   "5:8: expected an enhanced status code like 5.7.1 or 5.7.x, got '5.7'"},
         ErrorCase{"S: 5xx warn\n",
                   "5:12: expected a reply pattern like 250, 2xx, 250|251, !2xx or close after "
                   "'warn', got end of line"},
         ErrorCase{"S: 5xx warn 4xx extra\n",
-                  "5:17: expected an enhanced status code like 5.7.1, 'warn', 'fail' or the end "
-                  "of the line, got 'extra'"},
+                  "5:17: expected an enhanced status code like 5.7.1, a timing like "
+                  "after>=900ms, 'warn', 'fail' or the end of the line, got 'extra'"},
         ErrorCase{"S: 535 fail 235\n",
                   "5:16: expected the reason of the fail pattern in double quotes (fail 235 "
                   "\"authentication bypass\"), got end of line"},
         ErrorCase{"S: 535 fail 235 \"bypass\n", "5:17: expected a closing '\"' after the reason"},
         ErrorCase{"S: 535 fail 235 \"\"\n", "5:17: expected a reason inside the quotes, got \"\""},
         ErrorCase{"S: 535 fail 235 \"bypass\" warn 4xx\n",
-                  "5:26: expected an enhanced status code like 5.7.1, 'warn', 'fail' or the end "
-                  "of the line, got 'warn'"},
+                  "5:26: expected an enhanced status code like 5.7.1, a timing like "
+                  "after>=900ms, 'warn', 'fail' or the end of the line, got 'warn'"},
         ErrorCase{"S[Bad]: 250\n", "5:3: expected a step label of a-z 0-9 _ -, got 'Bad'"},
         ErrorCase{"S[ok] 250\n", "5:6: expected ':' after S[ok], got ' '"},
         ErrorCase{"C!: abc\n",
@@ -287,11 +357,11 @@ INSTANTIATE_TEST_SUITE_P(
                   "5:6: expected a variable or helper name (a-z, 0-9, _) after '${', got '}'"},
         ErrorCase{"C: ${b64:${helo}\n", "5:4: expected '}' to close '${b64:${helo}'"},
         ErrorCase{"FOO\n",
-                  "5:1: expected a step (C:, C!:, S:, PIPELINE, STARTTLS, SLEEP, RECONNECT or "
-                  "EXPECT), metadata (@...) or a comment (#), got 'FOO'"},
+                  "5:1: expected a step (C:, C!:, S:, PIPELINE, ALT, REPEAT, STARTTLS, SLEEP, "
+                  "RECONNECT, STOP or EXPECT), metadata (@...) or a comment (#), got 'FOO'"},
         ErrorCase{"   c: x\n",
-                  "5:4: expected a step (C:, C!:, S:, PIPELINE, STARTTLS, SLEEP, RECONNECT or "
-                  "EXPECT), metadata (@...) or a comment (#), got 'c:'"},
+                  "5:4: expected a step (C:, C!:, S:, PIPELINE, ALT, REPEAT, STARTTLS, SLEEP, "
+                  "RECONNECT, STOP or EXPECT), metadata (@...) or a comment (#), got 'c:'"},
         ErrorCase{"EXPECT\n",
                   "5:7: expected an outcome after EXPECT (not-relayed, relayed, delivered-local, "
                   "no-message, one-message, no-message-from, message-contains, message-lacks, "
@@ -324,7 +394,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "got '5x'"},
         ErrorCase{"STARTTLS now\n", "5:10: expected nothing after STARTTLS, got 'now'"},
         ErrorCase{"RECONNECT x\n", "5:11: expected nothing after RECONNECT, got 'x'"},
-        ErrorCase{"END\n", "5:1: END without a PIPELINE or ALT before it"},
+        ErrorCase{"END\n", "5:1: END without a PIPELINE, ALT or REPEAT before it"},
         ErrorCase{"PIPELINE\nC: a\nS: 250\nEND\n",
                   "7:1: expected C:, C!: or END inside PIPELINE, got 'S: 250'"},
         ErrorCase{"PIPELINE\nC: a\n",

@@ -196,7 +196,7 @@ TEST(TargetFile, EverySection) {
   const absl::StatusOr<TargetConfig> config = ParseTargetFile(
       "host = \"::1\"\nport = 25\ntls = \"implicit\"\nlocal_domain = \"d.test\"\n"
       "local_user = \"u\"\ntarpit_seconds = 5\n"
-      "[timeouts]\nreply_ms = 500\ngrace_ms = 0\n"
+      "[timeouts]\nreply_ms = 500\ngrace_ms = 0\noracle_wait_ms = 900\noracle_min_ms = 100\n"
       "[oracle]\nsink_record = \"/tmp/r.jsonl\"\noracle_sees_local = true\n"
       "[capabilities]\nchunking = false\nauth = true\n"
       "[variables]\nextra = \"x\"\n",
@@ -209,6 +209,8 @@ TEST(TargetFile, EverySection) {
   EXPECT_EQ(config->variables.at("authorized_user"), "");  // no [accounts]
   EXPECT_EQ(config->reply_timeout.count(), 500);
   EXPECT_EQ(config->grace.count(), 0);
+  EXPECT_EQ(config->oracle_wait.count(), 900);
+  EXPECT_EQ(config->oracle_min_wait.count(), 100);
   EXPECT_EQ(config->oracle.sink_record, "/tmp/r.jsonl");
   EXPECT_TRUE(config->oracle.sees_local);
   EXPECT_EQ(config->capabilities.at("chunking"), false);
@@ -233,6 +235,13 @@ TEST(TargetFile, ErrorsNameFileLineAndKey) {
               HasSubstr("t.toml:1:1: key 'port': required key is missing"));
   EXPECT_THAT(error(base + "[timeouts]\nreply = 5\n"),
               HasSubstr("t.toml:5:1: key 'timeouts.reply': unknown key"));
+  // The shared oracle wait's bounds: the lower one, when given, may not exceed the upper.
+  EXPECT_THAT(error(base + "[timeouts]\noracle_min_ms = 5000\n"),
+              HasSubstr("t.toml:5:17: key 'timeouts.oracle_min_ms': above oracle_wait_ms"));
+  EXPECT_THAT(error(base + "[timeouts]\noracle_min_ms = 300\noracle_wait_ms = 200\n"),
+              HasSubstr("t.toml:5:17: key 'timeouts.oracle_min_ms': above oracle_wait_ms"));
+  // Only the upper bound given, below the default lower one: the lower one follows it.
+  EXPECT_TRUE(ParseTargetFile(base + "[timeouts]\noracle_wait_ms = 100\n", "t.toml").ok());
   EXPECT_THAT(error(base + "[capabilities]\nmagic = true\n"),
               HasSubstr("t.toml:5:1: key 'capabilities.magic': unknown capability"));
   EXPECT_THAT(error(base + "[accounts.authorized]\nuser = 5\n"),

@@ -262,6 +262,63 @@ TEST_F(InlineRun, AltTakesTheBranchTheReplyChooses) {
   EXPECT_EQ(none.reason, "line 10 expected 5xx to 'NOOP', got '250 2.0.0 Ok'");
 }
 
+bool HasEvent(const TestResult& r, std::string_view text) {
+  for (const ExchangeEntry& e : r.exchange) {
+    if (e.data == text) return true;
+  }
+  return false;
+}
+
+TEST_F(InlineRun, ReplyTimingChoosesTheBranchAndStopEndsTheExchange) {
+  // RCPT before MAIL: a 503, which the reference tar-pits (2 s, simulated) for anonymous
+  // clients. The timed branch takes it and STOPs: the NOOP below is never sent, and the
+  // pipelined NOOP's reply still owed is not called a desync.
+  const std::string stop = Cat(kGreet,
+                               "C!: \"RCPT TO:<a@${local_domain}>\\r\\nNOOP\\r\\n\"\n"
+                               "ALT\n"
+                               "  S: 5xx after>=1s\n"
+                               "  STOP\n"
+                               "OR\n"
+                               "  S: 5xx\n"
+                               "END\n"
+                               "C: NOOP\n"
+                               "S: 999\n");
+  const TestResult r = Run(stop);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
+  EXPECT_TRUE(HasEvent(r, "ALT (line 9): branch 1 of 2 (line 10), the reply took 2000 ms"));
+  EXPECT_TRUE(HasEvent(r, "STOP (line 11): the exchange ends here"));
+  // after<1s does not take the tar-pitted reply: the untimed branch does, the steps go on,
+  // and the pipelined NOOP's reply, which nothing read, is a desync.
+  std::string fast = stop;
+  fast.replace(fast.find("after>=1s"), 9, "after<1s");
+  const TestResult f = Run(fast);
+  EXPECT_TRUE(HasEvent(f, "ALT (line 9): branch 2 of 2 (line 13), the reply took 2000 ms"));
+  EXPECT_EQ(f.verdict, Verdict::kFail);
+  EXPECT_EQ(f.reason,
+            "stream desynchronised: unexpected reply '250 2.0.0 Ok' before line 15 (every "
+            "expected reply had been read)");
+  // An authenticated session is not tar-pitted: the same timed step fails on its own.
+  const TestResult quick =
+      Run(Cat(kGreet,
+              "C: AUTH PLAIN ${sasl_plain:${authorized_user}:${authorized_password}}\n"
+              "S: 235\n"
+              "C: RCPT TO:<a@${local_domain}>\n"
+              "S: 5xx after>=1s\n"));
+  EXPECT_EQ(quick.verdict, Verdict::kFail);
+  EXPECT_THAT(quick.reason, HasSubstr("line 11 expected 5xx after>=1s to 'RCPT TO:<a@"));
+}
+
+TEST_F(InlineRun, RepeatRunsTheStepsNTimes) {
+  // Five NOOPs answered 250 each, after the banner and EHLO.
+  const TestResult r = Run(Cat(kGreet, "REPEAT 5\n  C: NOOP\n  S: 250 after<1s\nEND\n"));
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
+  EXPECT_EQ(r.reason, "7 replies as expected");
+  // Six replies read for five NOOPs: the sixth never comes.
+  const TestResult more =
+      Run(Cat(kGreet, "REPEAT 5\n  C: NOOP\n  S: 250\nEND\nS: 250\n"));
+  EXPECT_EQ(more.verdict, Verdict::kFail);
+}
+
 TEST_F(InlineRun, AuthOnlyInsideTlsRunsTheAuthTestsInsideTls) {
   const std::string body =
       Cat(kGreet,

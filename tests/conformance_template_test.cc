@@ -119,7 +119,10 @@ TEST(Token, UniqueAndShaped) {
 Reply R(int code, std::string enhanced = "") { return Reply{code, std::move(enhanced), {"x"}}; }
 
 ReplyPattern Pattern(std::vector<CodeAlternative> alternatives, std::string enhanced = "") {
-  return ReplyPattern{std::move(alternatives), std::move(enhanced), ""};
+  ReplyPattern pattern;
+  pattern.alternatives = std::move(alternatives);
+  pattern.enhanced = std::move(enhanced);
+  return pattern;
 }
 
 TEST(ReplyPattern, Codes) {

@@ -83,8 +83,11 @@ void TranscriptRunner::CheckOracle(const ExpectStep& expect) {
   const Verdict failed = expect.level == FailLevel::kWarn ? Verdict::kWarn : Verdict::kFail;
   const std::string what = absl::StrCat("EXPECT ", expect.text);
   const int64_t waited = view.settled ? 0 : target_.config().oracle_wait.count();
-  const std::string by = absl::StrCat(
-      "oracle: ", view.name, view.settled ? "" : absl::StrCat(", waited up to ", waited, " ms"));
+  const std::string by =
+      !shared_deadline_.empty()
+          ? absl::StrCat("oracle: ", view.name, ", ", shared_deadline_)
+          : absl::StrCat("oracle: ", view.name,
+                         view.settled ? "" : absl::StrCat(", waited up to ", waited, " ms"));
   auto fail = [&](std::string reason) {
     Add(failed, Evidence::kOracle, absl::StrCat(reason, " (", by, ")"));
   };
@@ -155,9 +158,7 @@ void TranscriptRunner::CheckOracle(const ExpectStep& expect) {
       if (!payloads_[i].empty()) argument = payloads_[i][0];
     }
   }
-  const bool positive = expect.kind == OutcomeKind::kRelayed ||
-                        expect.kind == OutcomeKind::kDeliveredLocal ||
-                        expect.kind == OutcomeKind::kMessageContains;
+  const bool positive = IsPositiveOutcome(expect.kind);
   std::function<bool(const OracleMessage&)> done;
   if (expect.kind == OutcomeKind::kRelayed) done = relayed;
   if (expect.kind == OutcomeKind::kDeliveredLocal) done = local;
@@ -170,6 +171,13 @@ void TranscriptRunner::CheckOracle(const ExpectStep& expect) {
   if (!messages.ok()) {
     Add(Verdict::kError, Evidence::kOracle, absl::StrCat("oracle: ", messages.status().message()));
     return;
+  }
+  if (positive && clock_ != nullptr && !view.settled &&
+      std::any_of(messages->begin(), messages->end(), done)) {
+    // A positive control arrived: how long after the session it took calibrates the
+    // run's shared deadline for the negative checks.
+    clock_->RecordArrival(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - steps_end_));
   }
   const auto count = [&](const std::function<bool(const OracleMessage&)>& predicate) {
     return std::count_if(messages->begin(), messages->end(), predicate);

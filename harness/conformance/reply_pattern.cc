@@ -111,4 +111,10 @@ bool ReplyPattern::Matches(const Reply& reply) const {
   return enhanced.empty() || EnhancedMatches(enhanced, reply.enhanced);
 }
 
+bool ReplyPattern::Matches(const Reply& reply, std::chrono::milliseconds elapsed) const {
+  if (after_at_least && elapsed < *after_at_least) return false;
+  if (after_below && elapsed >= *after_below) return false;
+  return Matches(reply);
+}
+
 }  // namespace smtpgate::conformance

@@ -1,5 +1,6 @@
 #include "harness/conformance/runner.h"
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -210,10 +211,37 @@ TestResult RunTranscript(const Transcript& transcript, Target& target,
 }
 
 TranscriptRunner::TranscriptRunner(const Transcript& transcript, Target& target,
-                                   const Capabilities& capabilities)
-    : transcript_(transcript), target_(target), capabilities_(capabilities) {}
+                                   const Capabilities& capabilities, OracleClock* clock)
+    : transcript_(transcript), target_(target), capabilities_(capabilities), clock_(clock) {}
 
-TestResult TranscriptRunner::Run() {
+TestResult TranscriptRunner::Finish() {
+  if (!pending_.empty()) {
+    const Clock::time_point begin = Clock::now();
+    oracle_deadline_ = clock_->Deadline();
+    shared_deadline_ = clock_->Describe();
+    const size_t before = result_.findings.size();
+    for (const size_t i : pending_) {
+      current_step_ = static_cast<int>(i);
+      pinned_exchange_ = step_exchange_[i];
+      CheckOracle(std::get<ExpectStep>(transcript_.steps[i].body));
+    }
+    current_step_ = -1;
+    pinned_exchange_ = -1;
+    pending_.clear();
+    // Their findings go where they would have been had they been decided at once (before
+    // the liveness and crash-log findings): reports list findings in step order.
+    const size_t decided = before;
+    std::rotate(result_.findings.begin() + static_cast<std::ptrdiff_t>(pending_at_),
+                result_.findings.begin() + static_cast<std::ptrdiff_t>(decided),
+                result_.findings.end());
+    duration_ += std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begin);
+  }
+  result_.duration = duration_;
+  result_.Decide();
+  return std::move(result_);
+}
+
+void TranscriptRunner::RunSteps() {
   start_ = Clock::now();
   result_.path = transcript_.path;
   result_.name = transcript_.name;
@@ -224,11 +252,12 @@ TestResult TranscriptRunner::Run() {
   result_.token = MakeToken();
   variables_ = WithToken(target_.config().variables, result_.token);
   auto finish = [&] {
-    result_.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_);
-    result_.Decide();
-    return std::move(result_);
+    duration_ = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_);
   };
-  if (!CheckRequirements() || !ExpandAll()) return finish();
+  if (!CheckRequirements() || !ExpandAll()) {
+    finish();
+    return;
+  }
   if (capabilities_.auth_after_starttls) {
     bool needs_auth = false;
     for (const std::string& word : transcript_.requirements) {
@@ -260,7 +289,10 @@ TestResult TranscriptRunner::Run() {
   current_step_ = -1;
   bool harness_error = false;  // nothing meaningful was tested: no outcome checks
   for (const Finding& finding : result_.findings) {
-    if (finding.verdict == Verdict::kSkip) return finish();
+    if (finding.verdict == Verdict::kSkip) {
+      finish();
+      return;
+    }
     harness_error = harness_error || finding.verdict == Verdict::kError;
   }
   EndConnection(/*check_extra=*/true);
@@ -268,10 +300,17 @@ TestResult TranscriptRunner::Run() {
     Add(Verdict::kPass, Evidence::kReplySequence,
         absl::StrCat(replies_checked_, " replies as expected"));
   }
-  oracle_deadline_ = Clock::now() + target_.config().oracle_wait;
+  steps_end_ = Clock::now();
+  oracle_deadline_ = steps_end_ + target_.config().oracle_wait;
+  const bool share = clock_ != nullptr && !run_->oracle().settled;
   for (size_t i = 0; i < transcript_.steps.size(); ++i) {
     const auto* expect = std::get_if<ExpectStep>(&transcript_.steps[i].body);
     if (expect != nullptr && IsDeferredOutcome(expect->kind) && !harness_error && !skipped_[i]) {
+      if (share && expect->kind != OutcomeKind::kAlive && !IsPositiveOutcome(expect->kind)) {
+        if (pending_.empty()) pending_at_ = result_.findings.size();
+        pending_.push_back(i);  // decided at the shared deadline
+        continue;
+      }
       // An oracle finding is about what happened up to where the EXPECT is written (the
       // reply that accepted a relay, say), not about the end of the exchange.
       current_step_ = static_cast<int>(i);
@@ -304,7 +343,8 @@ TestResult TranscriptRunner::Run() {
     }
   }
   CheckCrashLog(daemon_down);
-  return finish();
+  if (!pending_.empty()) clock_->SessionEnded(steps_end_);
+  finish();
 }
 
 bool TranscriptRunner::CheckRequirements() {
@@ -386,6 +426,13 @@ bool TranscriptRunner::Execute(size_t index) {
     return true;
   }
   if (std::holds_alternative<ReconnectStep>(step.body)) return Reconnect(index);
+  if (std::holds_alternative<StopStep>(step.body)) {
+    // The replies still owed are not read: no unsolicited-reply check at the close.
+    awaiting_ = true;
+    Record(ExchangeEntry::Direction::kEvent,
+           absl::StrCat("STOP (", Where(index), "): the exchange ends here"), NowMs());
+    return false;
+  }
   if (const auto* alt = std::get_if<AltStep>(&step.body)) return ChooseBranch(index, *alt);
   if (const auto* end = std::get_if<BranchEndStep>(&step.body)) {
     next_step_ = static_cast<size_t>(

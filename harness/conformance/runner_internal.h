@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/conformance/oracle_clock.h"
 #include "harness/conformance/runner.h"
 #include "harness/conformance/target.h"
 #include "harness/conformance/transcript.h"
@@ -19,8 +20,21 @@ namespace smtpgate::conformance {
 
 class TranscriptRunner {
  public:
-  TranscriptRunner(const Transcript& transcript, Target& target, const Capabilities& capabilities);
-  TestResult Run();
+  // With a `clock`, negative oracle checks on a target whose oracle must be waited for are
+  // not decided in RunSteps() but kept pending until Finish(), at the clock's deadline
+  // (oracle_clock.h); positive controls are decided at once and calibrate the clock.
+  TranscriptRunner(const Transcript& transcript, Target& target, const Capabilities& capabilities,
+                   OracleClock* clock = nullptr);
+  TestResult Run() {
+    RunSteps();
+    return Finish();
+  }
+  // The steps and every outcome that can be decided now.
+  void RunSteps();
+  // Oracle checks waiting for the clock's deadline.
+  bool pending() const { return !pending_.empty(); }
+  // Decides the pending checks (call once the clock's deadline has passed) and the verdict.
+  TestResult Finish();
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -82,6 +96,12 @@ class TranscriptRunner {
   int pinned_exchange_ = -1;  // when >= 0: the entry findings point at (deferred outcomes)
   Clock::time_point start_;
   Clock::time_point oracle_deadline_;
+  OracleClock* clock_ = nullptr;
+  Clock::time_point steps_end_;      // the session(s) ended: oracle latencies count from here
+  std::vector<size_t> pending_;      // EXPECT steps left for Finish()
+  size_t pending_at_ = 0;            // where their findings belong in result_.findings
+  std::string shared_deadline_;      // while Finish() decides them: the clock's description
+  std::chrono::milliseconds duration_{0};  // the test's own time (not the shared wait)
   int64_t simulated_ms_ = 0;
   int connections_ = 0;
   bool awaiting_ = false;    // a reply may still be owed (banner, or after a send)

@@ -179,7 +179,7 @@ bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
   };
   switch (read.kind) {
     case ReadResult::Kind::kReply: {
-      if (step.pattern.Matches(read.reply)) {
+      if (step.pattern.Matches(read.reply, read.elapsed)) {
         ++replies_checked_;
         if (last_sent_ehlo_ && insert_tls_ && !tls_inserted_ && read.reply.code == 250) {
           return InsertStartTls(index);
@@ -189,8 +189,9 @@ bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
         }
         return true;
       }
-      if (const int g = graded(step.warn && step.warn->Matches(read.reply),
-                               step.fail && step.fail->Matches(read.reply), ReplyText(read.reply));
+      if (const int g = graded(step.warn && step.warn->Matches(read.reply, read.elapsed),
+                               step.fail && step.fail->Matches(read.reply, read.elapsed),
+                               ReplyText(read.reply));
           g >= 0) {
         return g == 1;
       }
@@ -285,7 +286,7 @@ bool TranscriptRunner::ChooseBranch(size_t index, const AltStep& alt) {
   const auto accepts = [&](const ReplyPattern& p) {
     switch (read.kind) {
       case ReadResult::Kind::kReply:
-        return p.Matches(read.reply);
+        return p.Matches(read.reply, read.elapsed);
       case ReadResult::Kind::kClosed:
       case ReadResult::Kind::kReset:
         return p.AcceptsClose();
@@ -311,11 +312,17 @@ bool TranscriptRunner::ChooseBranch(size_t index, const AltStep& alt) {
                                                   : static_cast<size_t>(alt.end);
     for (size_t i = from; i < to; ++i) skipped_[i] = true;
   }
+  // Where the reply's timing chose the branch, the event says how long it took.
+  bool timed = false;
+  for (size_t b = 0; b < alt.branches.size(); ++b) timed = timed || first(b).pattern.HasTiming();
   Record(
       ExchangeEntry::Direction::kEvent,
       absl::StrCat("ALT (", Where(index), "): branch ", chosen + 1, " of ", alt.branches.size(),
                    " (line ",
-                   transcript_.steps[static_cast<size_t>(alt.branches[chosen])].location.line, ")"),
+                   transcript_.steps[static_cast<size_t>(alt.branches[chosen])].location.line, ")",
+                   timed && read.kind == ReadResult::Kind::kReply
+                       ? absl::StrCat(", the reply took ", read.elapsed.count(), " ms")
+                       : ""),
       NowMs());
   chosen_read_ = read;
   next_step_ = static_cast<size_t>(alt.branches[chosen]);

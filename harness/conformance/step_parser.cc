@@ -135,7 +135,7 @@ std::optional<ParseError> StepParser::Parse(Step& step, const StepContext& conte
     return ParseReply(step);
   }
   const std::string_view word = FirstWord(content_);
-  if (word == "STARTTLS" || word == "RECONNECT") {
+  if (word == "STARTTLS" || word == "RECONNECT" || word == "STOP") {
     if (content_.size() > word.size()) {
       const std::vector<Token> rest = Tokens(word.size());
       return ParseError{rest[0].column, absl::StrCat("expected nothing after ", AsAbsl(word),
@@ -143,6 +143,8 @@ std::optional<ParseError> StepParser::Parse(Step& step, const StepContext& conte
     }
     if (word == "STARTTLS") {
       step.body = StartTlsStep{};
+    } else if (word == "STOP") {
+      step.body = StopStep{};
     } else {
       step.body = ReconnectStep{};
     }
@@ -150,8 +152,9 @@ std::optional<ParseError> StepParser::Parse(Step& step, const StepContext& conte
   }
   if (word == "SLEEP") return ParseSleep(step);
   if (word == "EXPECT") return ParseExpect(step, context);
-  return ErrorAt(0, absl::StrCat("expected a step (C:, C!:, S:, PIPELINE, STARTTLS, SLEEP, "
-                                 "RECONNECT or EXPECT), metadata (@...) or a comment (#), got ",
+  return ErrorAt(0, absl::StrCat("expected a step (C:, C!:, S:, PIPELINE, ALT, REPEAT, "
+                                 "STARTTLS, SLEEP, RECONNECT, STOP or EXPECT), metadata (@...) "
+                                 "or a comment (#), got ",
                                  Got(word)));
 }
 
@@ -199,8 +202,8 @@ std::optional<ParseError> StepParser::ParseReply(Step& step) {
   }
   if (index < tokens.size()) {
     return ParseError{tokens[index].column,
-                      absl::StrCat("expected an enhanced status code like 5.7.1, 'warn', 'fail' "
-                                   "or the end of the line, got ",
+                      absl::StrCat("expected an enhanced status code like 5.7.1, a timing like "
+                                   "after>=900ms, 'warn', 'fail' or the end of the line, got ",
                                    Got(tokens[index].text))};
   }
   step.body = std::move(reply);
@@ -265,6 +268,23 @@ std::optional<ParseError> StepParser::ParsePattern(const std::vector<Token>& tok
                                      "got ",
                                      Got(next))};
     }
+  }
+  if (index < tokens.size() && absl::StartsWith(AsAbsl(tokens[index].text), "after")) {
+    const std::string_view qualifier = tokens[index].text;
+    const bool at_least = absl::StartsWith(AsAbsl(qualifier), "after>=");
+    const bool below = !at_least && absl::StartsWith(AsAbsl(qualifier), "after<");
+    const std::optional<std::chrono::milliseconds> limit =
+        at_least || below ? ParseDuration(qualifier.substr(at_least ? 7 : 6), false)
+                          : std::nullopt;
+    if (!limit || *limit > std::chrono::minutes(10)) {
+      return ParseError{tokens[index].column,
+                        absl::StrCat("expected a reply timing like after>=900ms or after<1s "
+                                     "(at most 600s), got ",
+                                     Got(qualifier))};
+    }
+    (at_least ? pattern.after_at_least : pattern.after_below) = *limit;
+    absl::StrAppend(&pattern.text, " ", AsAbsl(qualifier));
+    ++index;
   }
   return std::nullopt;
 }

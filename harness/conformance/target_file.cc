@@ -149,16 +149,22 @@ absl::Status ReadSections(Reader& r, const toml::table& doc, TargetConfig& confi
   if (!timeouts.ok()) return timeouts.status();
   if (*timeouts != nullptr) {
     SMTPGATE_RETURN_IF_ERROR(
-        r.Keys(**timeouts, "timeouts.", {"connect_ms", "reply_ms", "oracle_wait_ms", "grace_ms"}));
+        r.Keys(**timeouts, "timeouts.", {"connect_ms", "reply_ms", "oracle_wait_ms", "oracle_min_ms", "grace_ms"}));
     std::pair<std::string_view, std::chrono::milliseconds*> fields[] = {
         {"connect_ms", &config.connect_timeout},
         {"reply_ms", &config.reply_timeout},
         {"oracle_wait_ms", &config.oracle_wait},
+        {"oracle_min_ms", &config.oracle_min_wait},
         {"grace_ms", &config.grace}};
     for (auto& [key, field] : fields) {
       int64_t ms = field->count();
       SMTPGATE_RETURN_IF_ERROR(r.Int(**timeouts, key, "timeouts.", 0, int64_t{3600} * 1000, ms));
       *field = std::chrono::milliseconds(ms);
+    }
+    const toml::node* min = (*timeouts)->get("oracle_min_ms");
+    if (min != nullptr && config.oracle_min_wait > config.oracle_wait) {
+      return r.Error(*min, "timeouts.oracle_min_ms",
+                     "above oracle_wait_ms (the lower and upper bound of the oracle's wait)");
     }
   }
   absl::StatusOr<const toml::table*> oracle = r.Table(doc, "oracle", "");

@@ -64,6 +64,11 @@ bool IsDeferredOutcome(OutcomeKind kind) {
          kind != OutcomeKind::kSameReplyAs;
 }
 
+bool IsPositiveOutcome(OutcomeKind kind) {
+  return kind == OutcomeKind::kRelayed || kind == OutcomeKind::kDeliveredLocal ||
+         kind == OutcomeKind::kMessageContains;
+}
+
 bool Transcript::HasTag(std::string_view tag) const {
   return std::find(tags.begin(), tags.end(), tag) != tags.end();
 }

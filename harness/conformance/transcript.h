@@ -68,6 +68,9 @@ struct SleepStep {
   std::chrono::milliseconds duration{0};
 };
 struct ReconnectStep {};
+// STOP: the exchange ends here (the runner closes the connection without reading the replies
+// still owed); the outcome checks that are decided after the steps still run.
+struct StopStep {};
 
 enum class OutcomeKind {
   kNotRelayed,
@@ -87,6 +90,9 @@ enum class OutcomeKind {
 std::string_view OutcomeName(OutcomeKind kind);
 // Checked after the transcript's steps (oracle and liveness) rather than where written.
 bool IsDeferredOutcome(OutcomeKind kind);
+// A positive control: the oracle must see a message (relayed, delivered, with given bytes);
+// it is decided as soon as the message shows.
+bool IsPositiveOutcome(OutcomeKind kind);
 
 // What a failed outcome gives.
 enum class FailLevel { kFail, kWarn };
@@ -104,7 +110,7 @@ struct ExpectStep {
 struct Step {
   SourceLocation location;
   std::variant<SendStep, PipelineStep, ReplyStep, StartTlsStep, SleepStep, ReconnectStep,
-               ExpectStep, AltStep, BranchEndStep>
+               StopStep, ExpectStep, AltStep, BranchEndStep>
       body;
   std::string text;  // the source line (trimmed), for reports
 };

@@ -10,7 +10,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "harness/conformance/step_parser.h"
 #include "harness/core/smtp_status.h"
 
@@ -32,6 +36,14 @@ bool IsName(std::string_view text) {
   }
   return true;
 }
+
+// A REPEAT block while its lines are collected.
+struct RepeatBlock {
+  SourceLocation location;
+  int count = 0;
+  int depth = 0;  // blocks opened inside it and not yet closed
+  std::vector<std::pair<int, std::string_view>> lines;  // (line number, raw line)
+};
 
 class Parser {
  public:
@@ -75,10 +87,14 @@ class Parser {
     while (!content.empty() && (content.back() == ' ' || content.back() == '\t')) {
       content.remove_suffix(1);
     }
-    if (content.empty() || content[0] == '#') return true;
     const int column = static_cast<int>(indent) + 1;
+    if (repeat_) return RepeatLine(number, column, content, raw);
+    if (content.empty() || content[0] == '#') return true;
     StepParser steps(number, column, content);
     if (pipeline_) return PipelineLine(number, column, content, steps);
+    if (content == "REPEAT" || absl::StartsWith(AsAbsl(content), "REPEAT ")) {
+      return StartRepeat(number, column, content);
+    }
     if (content[0] == '@') return Metadata(number, column, content);
     if (content == "PIPELINE") {
       pipeline_.emplace();
@@ -100,7 +116,7 @@ class Parser {
       if (alts_.empty()) {
         return Fail(number, column,
                     content == "OR" ? std::string("OR without an ALT before it")
-                                    : std::string("END without a PIPELINE or ALT before it"));
+                                    : std::string("END without a PIPELINE, ALT or REPEAT before it"));
       }
       const int at = alts_.back();
       const int first =
@@ -137,6 +153,59 @@ class Parser {
       }
     }
     transcript_.steps.push_back(std::move(step));
+    return true;
+  }
+
+  // REPEAT n ... END: the lines inside are collected, then parsed n times, as if written out
+  // n times (each copy keeps the line numbers of the file).
+  bool StartRepeat(int number, int column, std::string_view content) {
+    const absl::string_view count_text = absl::StripAsciiWhitespace(AsAbsl(content.substr(6)));
+    int count = 0;
+    if (!absl::SimpleAtoi(count_text, &count) || count < 1 || count > kMaxRepeat) {
+      return Fail(number, column + 7,
+                  absl::StrCat("expected a repetition count 1..", kMaxRepeat, " after REPEAT, got '",
+                               count_text, "'"));
+    }
+    repeat_.emplace();
+    repeat_->location = SourceLocation{number, column};
+    repeat_->count = count;
+    return true;
+  }
+
+  bool RepeatLine(int number, int column, std::string_view content, std::string_view raw) {
+    if (content == "PIPELINE" || content == "ALT" || content == "REPEAT" ||
+        absl::StartsWith(AsAbsl(content), "REPEAT ")) {
+      ++repeat_->depth;
+    } else if (content == "OR" && repeat_->depth == 0) {
+      return Fail(number, column,
+                  "OR inside REPEAT without an ALT inside the same REPEAT (a REPEAT block "
+                  "holds whole steps and blocks)");
+    } else if (content == "END") {
+      if (repeat_->depth-- == 0) return EndRepeat(number, column);
+    }
+    repeat_->lines.emplace_back(number, raw);
+    return true;
+  }
+
+  bool EndRepeat(int number, int column) {
+    RepeatBlock block = *std::exchange(repeat_, std::nullopt);
+    bool any_step = false;
+    for (const auto& [line, raw] : block.lines) {
+      const absl::string_view content = absl::StripAsciiWhitespace(AsAbsl(raw));
+      any_step = any_step || (!content.empty() && content[0] != '#');
+    }
+    if (!any_step) {
+      return Fail(number, column, "expected at least one step in the REPEAT block before END");
+    }
+    for (int copy = 0; copy < block.count; ++copy) {
+      for (const auto& [line, raw] : block.lines) {
+        if (!Line(line, raw)) return false;
+      }
+      if (transcript_.steps.size() > kMaxSteps) {
+        return Fail(block.location.line, block.location.column,
+                    absl::StrCat("REPEAT makes more than ", kMaxSteps, " steps"));
+      }
+    }
     return true;
   }
 
@@ -260,6 +329,10 @@ class Parser {
   }
 
   bool Finish(int last_line) {
+    if (repeat_) {
+      return Fail(repeat_->location.line, repeat_->location.column,
+                  "expected END to close this REPEAT block, got the end of the file");
+    }
     if (pipeline_) {
       return Fail(pipeline_location_.line, pipeline_location_.column,
                   "expected END to close this PIPELINE block, got the end of the file");
@@ -291,7 +364,11 @@ class Parser {
   const NameSet& variables_;
   Transcript transcript_;
   std::map<std::string, int, std::less<>> seen_keys_;
+  static constexpr int kMaxRepeat = 1000;
+  static constexpr size_t kMaxSteps = 20000;
+
   std::optional<PipelineStep> pipeline_;
+  std::optional<RepeatBlock> repeat_;  // a REPEAT block being collected
   std::vector<int> alts_;  // the open ALT blocks (index of each AltStep)
   SourceLocation pipeline_location_;
   StepContext context_;
