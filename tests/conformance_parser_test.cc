@@ -246,6 +246,14 @@ TEST(TranscriptParser, RepeatStopAndTimingErrors) {
   EXPECT_EQ(ErrorOf("REPEAT 1000\nREPEAT 1000\nC: NOOP\nEND\nEND\n"),
             "t.smtp:6:1: REPEAT makes more than 20000 steps");
   EXPECT_EQ(ErrorOf("STOP now\n"), "t.smtp:5:6: expected nothing after STOP, got 'now'");
+  EXPECT_EQ(ErrorOf("ON\n"),
+            "t.smtp:5:3: expected a connection name (a-z 0-9 _ -) after ON, got end of line");
+  EXPECT_EQ(ErrorOf("ON Anon\n"),
+            "t.smtp:5:4: expected a connection name (a-z 0-9 _ -) after ON, got 'Anon'");
+  EXPECT_EQ(ErrorOf("ON a b\n"), "t.smtp:5:6: expected the end of the line after ON a, got 'b'");
+  const absl::StatusOr<Transcript> on = Parse("ON anon\nS: 220\n");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(std::get<OnStep>(on->steps[0].body).name, "anon");
   EXPECT_EQ(ErrorOf("S: 5xx after>900ms\n"),
             "t.smtp:5:8: expected a reply timing like after>=900ms or after<1s (at most 600s), "
             "got 'after>900ms'");
@@ -357,10 +365,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "5:6: expected a variable or helper name (a-z, 0-9, _) after '${', got '}'"},
         ErrorCase{"C: ${b64:${helo}\n", "5:4: expected '}' to close '${b64:${helo}'"},
         ErrorCase{"FOO\n",
-                  "5:1: expected a step (C:, C!:, S:, PIPELINE, ALT, REPEAT, STARTTLS, SLEEP, "
+                  "5:1: expected a step (C:, C!:, S:, PIPELINE, ALT, REPEAT, ON, STARTTLS, SLEEP, "
                   "RECONNECT, STOP or EXPECT), metadata (@...) or a comment (#), got 'FOO'"},
         ErrorCase{"   c: x\n",
-                  "5:4: expected a step (C:, C!:, S:, PIPELINE, ALT, REPEAT, STARTTLS, SLEEP, "
+                  "5:4: expected a step (C:, C!:, S:, PIPELINE, ALT, REPEAT, ON, STARTTLS, SLEEP, "
                   "RECONNECT, STOP or EXPECT), metadata (@...) or a comment (#), got 'c:'"},
         ErrorCase{"EXPECT\n",
                   "5:7: expected an outcome after EXPECT (not-relayed, relayed, delivered-local, "

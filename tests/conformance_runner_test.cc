@@ -319,6 +319,29 @@ TEST_F(InlineRun, RepeatRunsTheStepsNTimes) {
   EXPECT_EQ(more.verdict, Verdict::kFail);
 }
 
+TEST_F(InlineRun, NamedConnectionsKeepTheirOwnState) {
+  // Two sessions interleaved: each keeps its transaction (b's RSET does not touch a's MAIL).
+  const std::string two = Cat(kGreet,
+                              "C: MAIL FROM:<a@${local_domain}>\nS: 250\n"
+                              "ON b\n"
+                              "S: 220\nC: EHLO ${helo}\nS: 250\nC: RSET\nS: 250\n"
+                              "C: RCPT TO:<${local_user}@${local_domain}>\nS: 503\n"
+                              "ON main\n"
+                              "C: RCPT TO:<${local_user}@${local_domain}>\nS: 250\n");
+  const TestResult r = Run(two);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
+  EXPECT_TRUE(HasEvent(r, "ON b (line 10)"));
+  EXPECT_TRUE(HasEvent(r, "reconnect (b)"));
+  EXPECT_TRUE(HasEvent(r, "ON main (line 18)"));
+  // A reply owed on a connection that is not the current one at the end is still a desync.
+  const TestResult owed =
+      Run(Cat(kGreet, "C!: \"NOOP\\r\\nNOOP\\r\\n\"\nS: 250\nON b\nS: 220\n"));
+  EXPECT_EQ(owed.verdict, Verdict::kFail);
+  EXPECT_EQ(owed.reason,
+            "stream desynchronised: unexpected reply '250 2.0.0 Ok' on main after its last "
+            "expected reply (every expected reply had been read)");
+}
+
 TEST_F(InlineRun, AuthOnlyInsideTlsRunsTheAuthTestsInsideTls) {
   const std::string body =
       Cat(kGreet,

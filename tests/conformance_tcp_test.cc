@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "harness/conformance/runner.h"
@@ -124,6 +125,47 @@ TEST(ServerProcess, WatchesAServerThatDies) {
   EXPECT_THAT(*dead, HasSubstr("killed by signal 6 (Aborted)"));
   EXPECT_EQ((*process)->EnsureRunning(), 1);  // restarted
   EXPECT_THAT((*process)->Dead(0).value_or(""), HasSubstr("restarted"));
+}
+
+TEST(ConformanceTcp, TwoConnectionsAtOnceTimeTheTarPitFromItsCommand) {
+  // A real 1 s tar pit. The anonymous session's refusal is read after the authenticated
+  // session beside it has run (greeted, answered at once): its delay still counts from its
+  // RCPT, so it passes delay>=1s, and the other session's replies pass delay<1s.
+  RunningServer server(Profile::kSecure, "", 0, [](ServerConfig& config) {
+    config.session.tarpit = std::chrono::seconds(1);
+  });
+  TargetConfig config = DemoTarget("127.0.0.1", server.port());
+  config.tarpit_seconds = 1;
+  config.variables["tarpit_seconds"] = "1";
+  config.grace = std::chrono::milliseconds(50);
+  TcpTarget target(config, nullptr, nullptr);
+  const Suite suite =
+      LoadSuite({SourceDir() + "/conformance/tarpit/tarpit-delays-one-session-not-the-server.smtp"},
+                UsableNames(config.variables));
+  ASSERT_TRUE(suite.errors.empty());
+  ASSERT_EQ(suite.entries.size(), 1u);
+  const absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(target);
+  ASSERT_TRUE(capabilities.ok()) << capabilities.status();
+  const TestResult r = RunTranscript(suite.entries[0].transcript, target, *capabilities,
+                                     suite.entries[0].id, suite.entries[0].area);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
+  // The exchange shows the interleaving: the authenticated session ran (and got its 221)
+  // between the anonymous RCPT and its delayed 550.
+  std::vector<std::string> order;
+  int64_t anon_refusal_ms = -1;
+  bool back_on_anon = false;
+  for (const ExchangeEntry& e : r.exchange) {
+    if (e.direction == ExchangeEntry::Direction::kEvent && absl::StartsWith(e.data, "ON ")) {
+      order.push_back(e.data.substr(0, e.data.find(' ', 3)));
+      back_on_anon = order.size() == 3 && order.back() == "ON anon";
+    }
+    if (back_on_anon && anon_refusal_ms < 0 && e.direction == ExchangeEntry::Direction::kServer) {
+      anon_refusal_ms = e.elapsed_ms;
+    }
+  }
+  EXPECT_THAT(order, ::testing::ElementsAre("ON anon", "ON authenticated", "ON anon"));
+  EXPECT_GE(anon_refusal_ms, 1000);
+  EXPECT_LT(anon_refusal_ms, 5000);
 }
 
 }  // namespace

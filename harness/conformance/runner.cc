@@ -295,7 +295,7 @@ void TranscriptRunner::RunSteps() {
     }
     harness_error = harness_error || finding.verdict == Verdict::kError;
   }
-  EndConnection(/*check_extra=*/true);
+  EndAllConnections();
   if (!steps_failed_) {
     Add(Verdict::kPass, Evidence::kReplySequence,
         absl::StrCat(replies_checked_, " replies as expected"));
@@ -426,9 +426,16 @@ bool TranscriptRunner::Execute(size_t index) {
     return true;
   }
   if (std::holds_alternative<ReconnectStep>(step.body)) return Reconnect(index);
+  if (const auto* on = std::get_if<OnStep>(&step.body)) {
+    Record(ExchangeEntry::Direction::kEvent,
+           absl::StrCat("ON ", on->name, " (", Where(index), ")"), NowMs());
+    SwitchTo(on->name);
+    return true;
+  }
   if (std::holds_alternative<StopStep>(step.body)) {
     // The replies still owed are not read: no unsolicited-reply check at the close.
     awaiting_ = true;
+    stopped_ = true;
     Record(ExchangeEntry::Direction::kEvent,
            absl::StrCat("STOP (", Where(index), "): the exchange ends here"), NowMs());
     return false;
@@ -465,7 +472,11 @@ bool TranscriptRunner::EnsureConnected(size_t index) {
     return false;
   }
   connection_ = *std::move(connection);
-  Record(ExchangeEntry::Direction::kEvent, connections_ == 0 ? "connect" : "reconnect", NowMs());
+  Record(ExchangeEntry::Direction::kEvent,
+         absl::StrCat(connections_ == 0 ? "connect" : "reconnect",
+                      named_ ? absl::StrCat(" (", current_name_, ")") : ""),
+         NowMs());
+  last_activity_ = Clock::now();
   ++connections_;
   awaiting_ = true;  // the banner
   peer_gone_ = false;
@@ -490,7 +501,56 @@ bool TranscriptRunner::Send(size_t index, const std::string& bytes, std::string 
   }
   awaiting_ = true;
   last_sent_ = std::move(shown);
+  last_activity_ = Clock::now();
   return true;
+}
+
+void TranscriptRunner::SwitchTo(const std::string& name) {
+  named_ = true;
+  if (name == current_name_) return;
+  Parked& park = parked_[current_name_];
+  park.connection = std::move(connection_);
+  park.awaiting = awaiting_;
+  park.peer_gone = peer_gone_;
+  park.announced_close = announced_close_;
+  park.quit_sent = quit_sent_;
+  park.last_sent_ehlo = last_sent_ehlo_;
+  park.last_ehlo = std::move(last_ehlo_);
+  park.tls_inserted = tls_inserted_;
+  park.tls_active = tls_active_;
+  park.last_sent = std::move(last_sent_);
+  park.last_activity = last_activity_;
+  Parked next;  // a connection not seen yet: opened by its first step that needs it
+  if (auto it = parked_.find(name); it != parked_.end()) {
+    next = std::move(it->second);
+    parked_.erase(it);
+  }
+  connection_ = std::move(next.connection);
+  awaiting_ = next.awaiting;
+  peer_gone_ = next.peer_gone;
+  announced_close_ = next.announced_close;
+  quit_sent_ = next.quit_sent;
+  last_sent_ehlo_ = next.last_sent_ehlo;
+  last_ehlo_ = std::move(next.last_ehlo);
+  tls_inserted_ = next.tls_inserted;
+  tls_active_ = next.tls_active;
+  last_sent_ = std::move(next.last_sent);
+  last_activity_ = next.last_activity;
+  current_name_ = name;
+}
+
+void TranscriptRunner::EndAllConnections() {
+  const std::string last = current_name_;
+  std::vector<std::string> others;
+  for (const auto& [name, park] : parked_) {
+    if (park.connection != nullptr) others.push_back(name);
+  }
+  for (const std::string& name : others) {
+    SwitchTo(name);
+    EndConnection(/*check_extra=*/!stopped_);
+  }
+  if (!others.empty()) SwitchTo(last);
+  EndConnection(/*check_extra=*/!stopped_);
 }
 
 }  // namespace smtpgate::conformance

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,11 @@ class TranscriptRunner {
   absl::StatusOr<std::vector<OracleMessage>> OracleMessages(
       const std::function<bool(const OracleMessage&)>& done);
 
+  // ON name: parks the current connection's state and makes `name` current (new: fresh).
+  void SwitchTo(const std::string& name);
+  // Closes every connection, the current one last (end of the steps).
+  void EndAllConnections();
+
   // Reporting.
   void Add(Verdict verdict, Evidence evidence, std::string reason);
   void Record(ExchangeEntry::Direction direction, std::string data, int64_t elapsed_ms);
@@ -120,6 +126,27 @@ class TranscriptRunner {
   int replies_checked_ = 0;
   // For reasons: the last command line (or chunk) sent; none since the connection opened.
   std::optional<std::string> last_sent_;
+  Clock::time_point last_activity_;  // the last send or reply on this connection (timing)
+
+  // Named connections (ON): the per-connection fields above of each connection that is not
+  // the current one.
+  struct Parked {
+    std::unique_ptr<Connection> connection;
+    bool awaiting = false;
+    bool peer_gone = false;
+    int announced_close = 0;
+    bool quit_sent = false;
+    bool last_sent_ehlo = false;
+    std::string last_ehlo;
+    bool tls_inserted = false;
+    bool tls_active = false;
+    std::optional<std::string> last_sent;
+    Clock::time_point last_activity;
+  };
+  std::map<std::string, Parked, std::less<>> parked_;
+  std::string current_name_ = "main";
+  bool named_ = false;    // an ON step ran: connection events name their connection
+  bool stopped_ = false;  // STOP ran: replies still owed are not checked at the close
 };
 
 }  // namespace smtpgate::conformance

@@ -74,8 +74,18 @@ std::chrono::milliseconds TranscriptRunner::ReplyTimeout() const {
 
 ReadResult TranscriptRunner::ReadNext(std::chrono::milliseconds timeout, bool poll) {
   const bool was_gone = peer_gone_;
+  const Clock::time_point begin = Clock::now();
   ReadResult read = connection_->Read(timeout);
-  if (target_.simulated_time()) simulated_ms_ += read.elapsed.count();
+  if (target_.simulated_time()) {
+    simulated_ms_ += read.elapsed.count();
+  } else if (read.kind == ReadResult::Kind::kReply) {
+    // How long the reply took: since the last send or reply on its connection, which is
+    // earlier than this read when other steps (another connection's, a SLEEP) ran between.
+    if (last_activity_ < begin) {
+      read.elapsed += std::chrono::duration_cast<std::chrono::milliseconds>(begin - last_activity_);
+    }
+    last_activity_ = Clock::now();
+  }
   switch (read.kind) {
     case ReadResult::Kind::kReply:
       Record(ExchangeEntry::Direction::kServer, EscapeBytes(FormatReply(read.reply)),
@@ -87,10 +97,12 @@ ReadResult TranscriptRunner::ReadNext(std::chrono::milliseconds timeout, bool po
       peer_gone_ = true;
       if (!was_gone) {
         Record(ExchangeEntry::Direction::kEvent,
-               read.detail.empty()
-                   ? (read.kind == ReadResult::Kind::kClosed ? "connection closed by server"
-                                                             : "connection reset")
-                   : read.detail,
+               absl::StrCat(read.detail.empty()
+                                ? (read.kind == ReadResult::Kind::kClosed
+                                       ? "connection closed by server"
+                                       : "connection reset")
+                                : read.detail,
+                            named_ ? absl::StrCat(" (", current_name_, ")") : ""),
                NowMs());
       }
       break;
@@ -132,7 +144,9 @@ bool TranscriptRunner::CheckUnsolicited(std::string_view before, std::chrono::mi
 void TranscriptRunner::EndConnection(bool check_extra) {
   if (connection_ == nullptr) return;
   if (check_extra && !awaiting_ && !steps_failed_) {
-    CheckUnsolicited("after the last expected reply", target_.config().grace);
+    CheckUnsolicited(named_ ? absl::StrCat("on ", current_name_, " after its last expected reply")
+                            : std::string("after the last expected reply"),
+                     target_.config().grace);
   }
   connection_->Close();
   connection_.reset();

@@ -150,9 +150,28 @@ std::optional<ParseError> StepParser::Parse(Step& step, const StepContext& conte
     }
     return std::nullopt;
   }
+  if (word == "ON") {
+    const std::vector<Token> tokens = Tokens(2);
+    if (tokens.empty() || !IsLabel(tokens[0].text)) {
+      return tokens.empty()
+                 ? ErrorAt(content_.size(), "expected a connection name (a-z 0-9 _ -) after ON, "
+                                            "got end of line")
+                 : ParseError{tokens[0].column,
+                              absl::StrCat("expected a connection name (a-z 0-9 _ -) after ON, "
+                                           "got ",
+                                           Got(tokens[0].text))};
+    }
+    if (tokens.size() > 1) {
+      return ParseError{tokens[1].column,
+                        absl::StrCat("expected the end of the line after ON ",
+                                     AsAbsl(tokens[0].text), ", got ", Got(tokens[1].text))};
+    }
+    step.body = OnStep{std::string(tokens[0].text)};
+    return std::nullopt;
+  }
   if (word == "SLEEP") return ParseSleep(step);
   if (word == "EXPECT") return ParseExpect(step, context);
-  return ErrorAt(0, absl::StrCat("expected a step (C:, C!:, S:, PIPELINE, ALT, REPEAT, "
+  return ErrorAt(0, absl::StrCat("expected a step (C:, C!:, S:, PIPELINE, ALT, REPEAT, ON, "
                                  "STARTTLS, SLEEP, RECONNECT, STOP or EXPECT), metadata (@...) "
                                  "or a comment (#), got ",
                                  Got(word)));

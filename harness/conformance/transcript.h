@@ -71,6 +71,12 @@ struct ReconnectStep {};
 // STOP: the exchange ends here (the runner closes the connection without reading the replies
 // still owed); the outcome checks that are decided after the steps still run.
 struct StopStep {};
+// ON name: the steps below run on the connection called `name` (opened by its first step
+// that needs it) until the next ON; the steps before the first ON run on "main". Each
+// connection keeps its own state (owed replies, TLS, the last command) while another runs.
+struct OnStep {
+  std::string name;
+};
 
 enum class OutcomeKind {
   kNotRelayed,
@@ -110,7 +116,7 @@ struct ExpectStep {
 struct Step {
   SourceLocation location;
   std::variant<SendStep, PipelineStep, ReplyStep, StartTlsStep, SleepStep, ReconnectStep,
-               StopStep, ExpectStep, AltStep, BranchEndStep>
+               StopStep, OnStep, ExpectStep, AltStep, BranchEndStep>
       body;
   std::string text;  // the source line (trimmed), for reports
 };
