@@ -246,6 +246,31 @@ TEST(TranscriptParser, RepeatStopAndTimingErrors) {
   EXPECT_EQ(ErrorOf("REPEAT 1000\nREPEAT 1000\nC: NOOP\nEND\nEND\n"),
             "t.smtp:6:1: REPEAT makes more than 20000 steps");
   EXPECT_EQ(ErrorOf("STOP now\n"), "t.smtp:5:6: expected nothing after STOP, got 'now'");
+  // Negated requirements name a known one.
+  const absl::StatusOr<Transcript> negated = ParseTranscript(
+      "@name t\n@title T\n@source S\n@severity high\n@requires !pipelining tls-before-auth\nS: "
+      "220\n",
+      "t.smtp", UsableNames(DemoVariables(2)));
+  ASSERT_TRUE(negated.ok()) << negated.status();
+  EXPECT_THAT(negated->requirements, ElementsAre("!pipelining", "tls-before-auth"));
+  EXPECT_THAT(std::string(ParseTranscript("@name t\n@title T\n@source S\n@severity high\n"
+                                          "@requires !magic\nS: 220\n",
+                                          "t.smtp", UsableNames(DemoVariables(2)))
+                              .status()
+                              .message()),
+              HasSubstr("t.smtp:5:11: expected a requirement ("));
+  // within D: a literal duration or one with variables.
+  const absl::StatusOr<Transcript> within =
+      Parse("S: 421|close within ${tarpit_seconds}s\nS: 250 within 500ms warn 4xx\n");
+  ASSERT_TRUE(within.ok()) << within.status();
+  EXPECT_TRUE(std::get<ReplyStep>(within->steps[0].body).within.has_value());
+  EXPECT_TRUE(std::get<ReplyStep>(within->steps[1].body).warn.has_value());
+  EXPECT_EQ(ErrorOf("S: close within\n"),
+            "t.smtp:5:16: expected a duration like 30s, 500ms or ${idle_timeout_seconds}s after "
+            "within, got end of line");
+  EXPECT_EQ(ErrorOf("S: close within soon\n"),
+            "t.smtp:5:17: expected a duration like 30s, 500ms or ${idle_timeout_seconds}s after "
+            "within, got 'soon'");
   EXPECT_EQ(ErrorOf("ON\n"),
             "t.smtp:5:3: expected a connection name (a-z 0-9 _ -) after ON, got end of line");
   EXPECT_EQ(ErrorOf("ON Anon\n"),
@@ -417,10 +442,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "5:1: expected a metadata key (@name, @title, @source, @severity, @tags, "
                   "@requires or @violates), got '@colour'"},
         ErrorCase{"@tags ok Bad\n", "5:10: expected a tag of a-z 0-9 . _ -, got 'Bad'"},
-        ErrorCase{"@requires auth magic\n",
-                  "5:16: expected a requirement (8bitmime, auth, auth-login, auth-plain, "
-                  "binarymime, chunking, dsn, enhancedstatuscodes, local-oracle, oracle, "
-                  "pipelining, size, smtputf8, starttls, tarpit), got 'magic'"},
+        ErrorCase{
+            "@requires auth magic\n",
+            "5:16: expected a requirement (8bitmime, auth, auth-login, auth-plain, "
+            "binarymime, chunking, dsn, enhancedstatuscodes, idle-timeout, local-oracle, oracle, "
+            "pipelining, size, smtputf8, starttls, tarpit, tls-before-auth; !word: where it is "
+            "missing), "
+            "got 'magic'"},
         ErrorCase{"@tags\n", "5:6: expected a value after @tags"},
         ErrorCase{"", "4:1: expected at least one step (C:, S:, ...), got none"}));
 

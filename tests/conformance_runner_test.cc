@@ -314,8 +314,7 @@ TEST_F(InlineRun, RepeatRunsTheStepsNTimes) {
   EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
   EXPECT_EQ(r.reason, "7 replies as expected");
   // Six replies read for five NOOPs: the sixth never comes.
-  const TestResult more =
-      Run(Cat(kGreet, "REPEAT 5\n  C: NOOP\n  S: 250\nEND\nS: 250\n"));
+  const TestResult more = Run(Cat(kGreet, "REPEAT 5\n  C: NOOP\n  S: 250\nEND\nS: 250\n"));
   EXPECT_EQ(more.verdict, Verdict::kFail);
 }
 
@@ -334,12 +333,24 @@ TEST_F(InlineRun, NamedConnectionsKeepTheirOwnState) {
   EXPECT_TRUE(HasEvent(r, "reconnect (b)"));
   EXPECT_TRUE(HasEvent(r, "ON main (line 18)"));
   // A reply owed on a connection that is not the current one at the end is still a desync.
-  const TestResult owed =
-      Run(Cat(kGreet, "C!: \"NOOP\\r\\nNOOP\\r\\n\"\nS: 250\nON b\nS: 220\n"));
+  const TestResult owed = Run(Cat(kGreet, "C!: \"NOOP\\r\\nNOOP\\r\\n\"\nS: 250\nON b\nS: 220\n"));
   EXPECT_EQ(owed.verdict, Verdict::kFail);
   EXPECT_EQ(owed.reason,
             "stream desynchronised: unexpected reply '250 2.0.0 Ok' on main after its last "
             "expected reply (every expected reply had been read)");
+}
+
+TEST_F(InlineRun, NegatedRequirementsRunWhereTheCapabilityIsMissing) {
+  const std::string body = Cat(kGreet, "C: NOOP\nS: 250\n");
+  // The secure profile offers PIPELINING, the strict one does not.
+  const TestResult secure = Run(body, Profile::kSecure, "@requires !pipelining\n");
+  EXPECT_EQ(secure.verdict, Verdict::kSkip);
+  EXPECT_EQ(secure.reason,
+            "requires !pipelining: pipelining is offered (or set by the target file)");
+  EXPECT_EQ(Run(body, Profile::kStrict, "@requires !pipelining\n").verdict, Verdict::kPass);
+  // The server mode: AUTH only inside TLS.
+  EXPECT_EQ(Run(body, Profile::kStrict, "@requires tls-before-auth\n").verdict, Verdict::kPass);
+  EXPECT_EQ(Run(body, Profile::kSecure, "@requires tls-before-auth\n").verdict, Verdict::kSkip);
 }
 
 TEST_F(InlineRun, AuthOnlyInsideTlsRunsTheAuthTestsInsideTls) {

@@ -23,6 +23,7 @@ namespace smtpgate::conformance {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string TestData() { return SourceDir() + "/tests/testdata/conformance"; }
 
@@ -127,6 +128,20 @@ TEST(ServerProcess, WatchesAServerThatDies) {
   EXPECT_THAT((*process)->Dead(0).value_or(""), HasSubstr("restarted"));
 }
 
+// One catalogue transcript over TCP against `config` (probe, then run).
+TestResult RunOneOverTcp(const std::string& catalogue_path, const TargetConfig& config) {
+  TcpTarget target(config, nullptr, nullptr);
+  const Suite suite =
+      LoadSuite({SourceDir() + "/conformance/" + catalogue_path}, UsableNames(config.variables));
+  EXPECT_TRUE(suite.errors.empty());
+  EXPECT_EQ(suite.entries.size(), 1u);
+  const absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(target);
+  EXPECT_TRUE(capabilities.ok()) << capabilities.status();
+  if (suite.entries.empty() || !capabilities.ok()) return TestResult{};
+  return RunTranscript(suite.entries[0].transcript, target, *capabilities, suite.entries[0].id,
+                       suite.entries[0].area);
+}
+
 TEST(ConformanceTcp, TwoConnectionsAtOnceTimeTheTarPitFromItsCommand) {
   // A real 1 s tar pit. The anonymous session's refusal is read after the authenticated
   // session beside it has run (greeted, answered at once): its delay still counts from its
@@ -138,16 +153,8 @@ TEST(ConformanceTcp, TwoConnectionsAtOnceTimeTheTarPitFromItsCommand) {
   config.tarpit_seconds = 1;
   config.variables["tarpit_seconds"] = "1";
   config.grace = std::chrono::milliseconds(50);
-  TcpTarget target(config, nullptr, nullptr);
-  const Suite suite =
-      LoadSuite({SourceDir() + "/conformance/tarpit/tarpit-delays-one-session-not-the-server.smtp"},
-                UsableNames(config.variables));
-  ASSERT_TRUE(suite.errors.empty());
-  ASSERT_EQ(suite.entries.size(), 1u);
-  const absl::StatusOr<Capabilities> capabilities = ProbeCapabilities(target);
-  ASSERT_TRUE(capabilities.ok()) << capabilities.status();
-  const TestResult r = RunTranscript(suite.entries[0].transcript, target, *capabilities,
-                                     suite.entries[0].id, suite.entries[0].area);
+  const TestResult r =
+      RunOneOverTcp("tarpit/tarpit-delays-one-session-not-the-server.smtp", config);
   EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
   // The exchange shows the interleaving: the authenticated session ran (and got its 221)
   // between the anonymous RCPT and its delayed 550.
@@ -166,6 +173,56 @@ TEST(ConformanceTcp, TwoConnectionsAtOnceTimeTheTarPitFromItsCommand) {
   EXPECT_THAT(order, ::testing::ElementsAre("ON anon", "ON authenticated", "ON anon"));
   EXPECT_GE(anon_refusal_ms, 1000);
   EXPECT_LT(anon_refusal_ms, 5000);
+}
+
+TEST(ConformanceTcp, AuthInTheClearWhereItIsOfferedOnlyInsideTls) {
+  auto run = [](bool server_requires_tls, bool file_says_tls_only) {
+    RunningServer server(Profile::kSecure, "", 0, [&](ServerConfig& config) {
+      config.session.auth_requires_tls = server_requires_tls;
+    });
+    TargetConfig config = DemoTarget("127.0.0.1", server.port());
+    config.auth_over_starttls = file_says_tls_only;
+    config.grace = std::chrono::milliseconds(50);
+    return RunOneOverTcp("auth/auth-before-starttls-refused.smtp", config);
+  };
+  // AUTH offered only inside TLS, and refused in the clear (538 5.7.11): PASS; the runner
+  // did not insert STARTTLS.
+  const TestResult strict = run(/*server_requires_tls=*/true, /*file_says_tls_only=*/false);
+  EXPECT_EQ(strict.verdict, Verdict::kPass) << strict.reason;
+  for (const ExchangeEntry& e : strict.exchange) {
+    EXPECT_THAT(e.data, Not(HasSubstr("STARTTLS inserted")));
+  }
+  // A server that takes the credentials in the clear although AUTH is to be used only
+  // inside TLS (here: the target file says so of a server that offers AUTH in the clear).
+  const TestResult lax = run(/*server_requires_tls=*/false, /*file_says_tls_only=*/true);
+  EXPECT_EQ(lax.verdict, Verdict::kFail);
+  EXPECT_THAT(lax.reason, HasSubstr("authentication without TLS: "));
+  EXPECT_THAT(lax.reason, HasSubstr("got '235"));
+  // A server that offers AUTH in the clear: the requirement is missing, SKIP.
+  const TestResult plain = run(/*server_requires_tls=*/false, /*file_says_tls_only=*/false);
+  EXPECT_EQ(plain.verdict, Verdict::kSkip);
+  EXPECT_EQ(plain.reason,
+            "requires tls-before-auth: AUTH is offered before STARTTLS, or not at all");
+}
+
+TEST(ConformanceTcp, IdleConnectionsAreClosedWithinTheDeclaredTimeout) {
+  auto run = [](std::chrono::milliseconds server_timeout) {
+    RunningServer server(Profile::kSecure, "", 0,
+                         [&](ServerConfig& config) { config.command_timeout = server_timeout; });
+    TargetConfig config = DemoTarget("127.0.0.1", server.port());
+    config.idle_timeout_seconds = 2;  // what the target file declares
+    config.variables["idle_timeout_seconds"] = "2";
+    config.grace = std::chrono::milliseconds(50);
+    return RunOneOverTcp("limits/limits-idle-connection-closed.smtp", config);
+  };
+  // The server times out after 1 s: closed within the declared 2 s.
+  const TestResult closes = run(std::chrono::milliseconds(1000));
+  EXPECT_EQ(closes.verdict, Verdict::kPass) << closes.reason;
+  // A server that keeps idle connections for 30 s: FAIL after the declared 2 s, not 30.
+  const TestResult keeps = run(std::chrono::milliseconds(30000));
+  EXPECT_EQ(keeps.verdict, Verdict::kFail);
+  EXPECT_THAT(keeps.reason, HasSubstr("the connection stayed open for 2000 ms"));
+  EXPECT_LT(keeps.duration.count(), 10000);
 }
 
 }  // namespace

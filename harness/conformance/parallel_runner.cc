@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "harness/conformance/oracle_clock.h"
@@ -37,8 +37,8 @@ std::vector<TestResult> RunAll(const std::vector<const SuiteEntry*>& entries, Ta
     while (true) {
       const size_t i = next.fetch_add(1);
       if (i >= entries.size()) return;
-      auto runner = std::make_unique<TranscriptRunner>(entries[i]->transcript, target,
-                                                       capabilities, &clock);
+      auto runner =
+          std::make_unique<TranscriptRunner>(entries[i]->transcript, target, capabilities, &clock);
       runner->RunSteps();
       if (runner->pending()) {
         pending[i] = std::move(runner);

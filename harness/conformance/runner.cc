@@ -154,8 +154,13 @@ absl::StatusOr<Capabilities> ProbeCapabilities(Target& target) {
     }
   };
   set("tarpit", config.tarpit_seconds > 0, "the target file's tarpit_seconds is 0");
+  set("idle-timeout", config.idle_timeout_seconds > 0,
+      "the target file's idle_timeout_seconds is 0");
   set("oracle", oracle.sees_relay, "no delivery oracle");
   set("local-oracle", oracle.sees_local, "the oracle does not see local deliveries");
+  // A server mode: AUTH offered only inside TLS (smtpd_tls_auth_only and the like).
+  set("tls-before-auth", capabilities.auth_after_starttls,
+      "AUTH is offered before STARTTLS, or not at all");
   for (const auto& [word, present] : config.capabilities) {
     if (present) {
       capabilities.present.insert(word);
@@ -259,10 +264,14 @@ void TranscriptRunner::RunSteps() {
     return;
   }
   if (capabilities_.auth_after_starttls) {
+    // A transcript that needs AUTH runs it inside TLS, unless it is about AUTH before TLS.
     bool needs_auth = false;
+    bool before_tls = false;
     for (const std::string& word : transcript_.requirements) {
       needs_auth = needs_auth || absl::StartsWith(word, "auth");
+      before_tls = before_tls || word == "tls-before-auth";
     }
+    needs_auth = needs_auth && !before_tls;
     bool own_tls = false;
     for (const Step& step : transcript_.steps) {
       own_tls = own_tls || std::holds_alternative<StartTlsStep>(step.body);
@@ -349,6 +358,13 @@ void TranscriptRunner::RunSteps() {
 
 bool TranscriptRunner::CheckRequirements() {
   for (const std::string& word : transcript_.requirements) {
+    if (word[0] == '!') {
+      const std::string bare = word.substr(1);
+      if (!capabilities_.present.contains(bare)) continue;
+      Add(Verdict::kSkip, Evidence::kHarness,
+          absl::StrCat("requires ", word, ": ", bare, " is offered (or set by the target file)"));
+      return false;
+    }
     if (capabilities_.present.contains(word)) continue;
     const auto why = capabilities_.missing.find(word);
     Add(Verdict::kSkip, Evidence::kHarness,
@@ -376,6 +392,9 @@ bool TranscriptRunner::ExpandAll() {
     } else if (const auto* expect = std::get_if<ExpectStep>(&step.body)) {
       templates.push_back(&expect->argument);
       crlf.push_back(false);
+    } else if (const auto* reply = std::get_if<ReplyStep>(&step.body); reply && reply->within) {
+      templates.push_back(&*reply->within);
+      crlf.push_back(false);
     }
     for (size_t t = 0; t < templates.size(); ++t) {
       absl::StatusOr<std::string> expanded = Expand(*templates[t], variables_);
@@ -386,6 +405,18 @@ bool TranscriptRunner::ExpandAll() {
       }
       if (crlf[t]) expanded->append("\r\n");
       payloads_[i].push_back(*std::move(expanded));
+    }
+    if (const auto* reply = std::get_if<ReplyStep>(&step.body); reply && reply->within) {
+      const std::optional<std::chrono::milliseconds> within =
+          ParseDuration(payloads_[i][0], /*bare_is_ms=*/false);
+      if (!within) {
+        Add(Verdict::kError, Evidence::kHarness,
+            absl::StrCat(transcript_.path, ":", step.location.line, ": within ", payloads_[i][0],
+                         ": expected a duration like 30s"));
+        return false;
+      }
+      within_.resize(transcript_.steps.size());
+      within_[i] = *within;
     }
   }
   return true;
@@ -427,8 +458,8 @@ bool TranscriptRunner::Execute(size_t index) {
   }
   if (std::holds_alternative<ReconnectStep>(step.body)) return Reconnect(index);
   if (const auto* on = std::get_if<OnStep>(&step.body)) {
-    Record(ExchangeEntry::Direction::kEvent,
-           absl::StrCat("ON ", on->name, " (", Where(index), ")"), NowMs());
+    Record(ExchangeEntry::Direction::kEvent, absl::StrCat("ON ", on->name, " (", Where(index), ")"),
+           NowMs());
     SwitchTo(on->name);
     return true;
   }

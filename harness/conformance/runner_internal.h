@@ -5,9 +5,9 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -93,7 +93,8 @@ class TranscriptRunner {
   std::unique_ptr<TargetRun> run_;
   std::unique_ptr<Connection> connection_;
   std::vector<std::vector<std::string>> payloads_;  // per step: expanded send parts / argument
-  std::vector<std::optional<ReadResult>> replies_;  // per S: step: what it read
+  std::vector<std::optional<std::chrono::milliseconds>> within_;  // per S: step: `within D`
+  std::vector<std::optional<ReadResult>> replies_;                // per S: step: what it read
   std::vector<int> step_exchange_;  // per step: the last exchange entry when it ran (-1: did not)
   int current_step_ = -1;           // the step findings are about (-1: the test as a whole)
   size_t next_step_ = 0;            // the step to run after the current one (ALT jumps)
@@ -103,10 +104,10 @@ class TranscriptRunner {
   Clock::time_point start_;
   Clock::time_point oracle_deadline_;
   OracleClock* clock_ = nullptr;
-  Clock::time_point steps_end_;      // the session(s) ended: oracle latencies count from here
-  std::vector<size_t> pending_;      // EXPECT steps left for Finish()
-  size_t pending_at_ = 0;            // where their findings belong in result_.findings
-  std::string shared_deadline_;      // while Finish() decides them: the clock's description
+  Clock::time_point steps_end_;            // the session(s) ended: oracle latencies count from here
+  std::vector<size_t> pending_;            // EXPECT steps left for Finish()
+  size_t pending_at_ = 0;                  // where their findings belong in result_.findings
+  std::string shared_deadline_;            // while Finish() decides them: the clock's description
   std::chrono::milliseconds duration_{0};  // the test's own time (not the shared wait)
   int64_t simulated_ms_ = 0;
   int connections_ = 0;

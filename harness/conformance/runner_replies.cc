@@ -97,11 +97,10 @@ ReadResult TranscriptRunner::ReadNext(std::chrono::milliseconds timeout, bool po
       peer_gone_ = true;
       if (!was_gone) {
         Record(ExchangeEntry::Direction::kEvent,
-               absl::StrCat(read.detail.empty()
-                                ? (read.kind == ReadResult::Kind::kClosed
-                                       ? "connection closed by server"
-                                       : "connection reset")
-                                : read.detail,
+               absl::StrCat(read.detail.empty() ? (read.kind == ReadResult::Kind::kClosed
+                                                       ? "connection closed by server"
+                                                       : "connection reset")
+                                                : read.detail,
                             named_ ? absl::StrCat(" (", current_name_, ")") : ""),
                NowMs());
       }
@@ -159,9 +158,10 @@ bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
                           (step.warn && step.warn->AcceptsSilence()) ||
                           (step.fail && step.fail->AcceptsSilence());
   // Where silence is an answer (the server still reading a chunk), wait only the silence
-  // window, not the whole reply timeout.
-  const std::chrono::milliseconds wait =
-      silence_ok ? std::min(ReplyTimeout(), kSilenceWindow) : ReplyTimeout();
+  // window, not the whole reply timeout; `within D` waits D.
+  const std::chrono::milliseconds wait = index < within_.size() && within_[index] ? *within_[index]
+                                         : silence_ok ? std::min(ReplyTimeout(), kSilenceWindow)
+                                                      : ReplyTimeout();
   const ReadResult read =
       chosen_read_ ? *std::exchange(chosen_read_, std::nullopt) : ReadNext(wait, /*poll=*/false);
   replies_[index] = read;
@@ -257,6 +257,11 @@ bool TranscriptRunner::ExpectReply(size_t index, const ReplyStep& step) {
                                  "stayed open for ",
                                  wait.count(), " ms"));
       }
+      if (index < within_.size() && within_[index]) {
+        return fail(absl::StrCat(expected, " within ", wait.count(),
+                                 " ms; the connection stayed open for ", wait.count(),
+                                 " ms without a reply"));
+      }
       return fail(absl::StrCat("stream desynchronised: ", silent, " ", to, " (", expected, ")"));
     }
     case ReadResult::Kind::kMalformed:
@@ -294,8 +299,12 @@ bool TranscriptRunner::ChooseBranch(size_t index, const AltStep& alt) {
     const ReplyStep& s = first(b);
     silence_ok = silence_ok || s.pattern.AcceptsSilence() || (s.warn && s.warn->AcceptsSilence());
   }
-  const std::chrono::milliseconds wait =
+  std::chrono::milliseconds wait =
       silence_ok ? std::min(ReplyTimeout(), kSilenceWindow) : ReplyTimeout();
+  for (size_t b = 0; b < alt.branches.size(); ++b) {  // the longest `within` of the branches
+    const size_t at = static_cast<size_t>(alt.branches[b]);
+    if (at < within_.size() && within_[at]) wait = std::max(wait, *within_[at]);
+  }
   const ReadResult read = ReadNext(wait, /*poll=*/false);
   const auto accepts = [&](const ReplyPattern& p) {
     switch (read.kind) {

@@ -154,8 +154,9 @@ std::optional<ParseError> StepParser::Parse(Step& step, const StepContext& conte
     const std::vector<Token> tokens = Tokens(2);
     if (tokens.empty() || !IsLabel(tokens[0].text)) {
       return tokens.empty()
-                 ? ErrorAt(content_.size(), "expected a connection name (a-z 0-9 _ -) after ON, "
-                                            "got end of line")
+                 ? ErrorAt(content_.size(),
+                           "expected a connection name (a-z 0-9 _ -) after ON, "
+                           "got end of line")
                  : ParseError{tokens[0].column,
                               absl::StrCat("expected a connection name (a-z 0-9 _ -) after ON, "
                                            "got ",
@@ -199,6 +200,25 @@ std::optional<ParseError> StepParser::ParseReply(Step& step) {
   const std::vector<Token> tokens = Tokens(colon + 1);
   size_t index = 0;
   if (auto error = ParsePattern(tokens, index, reply.pattern, kPatternExpected)) return error;
+  if (index < tokens.size() && tokens[index].text == "within") {
+    ++index;
+    const std::string expected =
+        "expected a duration like 30s, 500ms or ${idle_timeout_seconds}s after within";
+    if (index >= tokens.size()) {
+      return ParseError{ColumnOf(content_.size()), absl::StrCat(expected, ", got end of line")};
+    }
+    const Token& duration = tokens[index];
+    TemplateParse parsed =
+        ParseTemplate(duration.text, TemplateSyntax::kPlain, line_, duration.column);
+    if (parsed.error) return parsed.error;
+    std::vector<const Expression*> uses;
+    parsed.value.CollectExpressions(uses);
+    if (uses.empty() && !ParseDuration(duration.text, /*bare_is_ms=*/false)) {
+      return ParseError{duration.column, absl::StrCat(expected, ", got ", Got(duration.text))};
+    }
+    reply.within = std::move(parsed.value);
+    ++index;
+  }
   for (const std::string_view clause : {std::string_view("warn"), std::string_view("fail")}) {
     if (index >= tokens.size() || tokens[index].text != clause) continue;
     ++index;
@@ -293,8 +313,7 @@ std::optional<ParseError> StepParser::ParsePattern(const std::vector<Token>& tok
     const bool at_least = absl::StartsWith(AsAbsl(qualifier), "after>=");
     const bool below = !at_least && absl::StartsWith(AsAbsl(qualifier), "after<");
     const std::optional<std::chrono::milliseconds> limit =
-        at_least || below ? ParseDuration(qualifier.substr(at_least ? 7 : 6), false)
-                          : std::nullopt;
+        at_least || below ? ParseDuration(qualifier.substr(at_least ? 7 : 6), false) : std::nullopt;
     if (!limit || *limit > std::chrono::minutes(10)) {
       return ParseError{tokens[index].column,
                         absl::StrCat("expected a reply timing like after>=900ms or after<1s "

@@ -149,7 +149,8 @@ absl::Status ReadSections(Reader& r, const toml::table& doc, TargetConfig& confi
   if (!timeouts.ok()) return timeouts.status();
   if (*timeouts != nullptr) {
     SMTPGATE_RETURN_IF_ERROR(
-        r.Keys(**timeouts, "timeouts.", {"connect_ms", "reply_ms", "oracle_wait_ms", "oracle_min_ms", "grace_ms"}));
+        r.Keys(**timeouts, "timeouts.",
+               {"connect_ms", "reply_ms", "oracle_wait_ms", "oracle_min_ms", "grace_ms"}));
     std::pair<std::string_view, std::chrono::milliseconds*> fields[] = {
         {"connect_ms", &config.connect_timeout},
         {"reply_ms", &config.reply_timeout},
@@ -240,8 +241,9 @@ absl::StatusOr<TargetConfig> FromDocument(const toml::table& doc, std::string_vi
   SMTPGATE_RETURN_IF_ERROR(
       r.Keys(doc, "",
              {"description", "host", "port", "tls", "helo", "server_name", "server_ip_literal",
-              "local_domain", "local_user", "remote_domain", "tarpit_seconds", "oracle_sees_local",
-              "accounts", "timeouts", "oracle", "server", "capabilities", "variables"}));
+              "local_domain", "local_user", "remote_domain", "tarpit_seconds",
+              "idle_timeout_seconds", "oracle_sees_local", "accounts", "timeouts", "oracle",
+              "server", "capabilities", "variables"}));
   std::string description;
   SMTPGATE_RETURN_IF_ERROR(r.String(doc, "description", "", description));
   SMTPGATE_RETURN_IF_ERROR(r.String(doc, "host", "", config.host));
@@ -274,6 +276,10 @@ absl::StatusOr<TargetConfig> FromDocument(const toml::table& doc, std::string_vi
   SMTPGATE_RETURN_IF_ERROR(r.Int(doc, "tarpit_seconds", "", 0, 3600, tarpit));
   config.tarpit_seconds = static_cast<int>(tarpit);
   config.variables["tarpit_seconds"] = std::to_string(tarpit);
+  int64_t idle = 0;
+  SMTPGATE_RETURN_IF_ERROR(r.Int(doc, "idle_timeout_seconds", "", 0, 3600, idle));
+  config.idle_timeout_seconds = static_cast<int>(idle);
+  config.variables["idle_timeout_seconds"] = std::to_string(idle);
   SMTPGATE_RETURN_IF_ERROR(r.Bool(doc, "oracle_sees_local", "", config.oracle.sees_local));
   SMTPGATE_RETURN_IF_ERROR(ReadAccounts(r, doc, config));
   SMTPGATE_RETURN_IF_ERROR(ReadSections(r, doc, config));

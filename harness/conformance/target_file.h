@@ -54,6 +54,10 @@ struct TargetConfig {
   // Every standard variable (variables.h) plus the file's [variables].
   Variables variables;
   int tarpit_seconds = 0;
+  // The server's idle timeout (RFC 5321 §4.5.3.2: at least 5 minutes by default), as its
+  // configuration says: > 0 enables @requires idle-timeout (the server must close an idle
+  // connection within it).
+  int idle_timeout_seconds = 0;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds reply_timeout{10000};
   // How long the oracle is given for mail to arrive (relays may deliver after the

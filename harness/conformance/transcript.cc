@@ -91,6 +91,8 @@ std::vector<const Expression*> Transcript::Expressions() const {
       for (const SendStep& part : pipeline->parts) part.bytes.CollectExpressions(out);
     } else if (const auto* expect = std::get_if<ExpectStep>(&step.body)) {
       expect->argument.CollectExpressions(out);
+    } else if (const auto* reply = std::get_if<ReplyStep>(&step.body)) {
+      if (reply->within) reply->within->CollectExpressions(out);
     }
   }
   return out;

@@ -48,6 +48,9 @@ struct ReplyStep {
   std::optional<ReplyPattern> fail;  // matching this is a FAIL with `fail_reason`
   std::string fail_reason;
   std::string label;  // S[label]: (empty when none)
+  // `within D`: wait up to D for this reply (or close) instead of the reply timeout, e.g.
+  // within ${idle_timeout_seconds}s (a duration; may hold variables).
+  std::optional<Template> within;
 };
 
 // ALT / OR / END: alternative step sequences, chosen by the reply. Each branch starts with
@@ -115,8 +118,8 @@ struct ExpectStep {
 
 struct Step {
   SourceLocation location;
-  std::variant<SendStep, PipelineStep, ReplyStep, StartTlsStep, SleepStep, ReconnectStep,
-               StopStep, OnStep, ExpectStep, AltStep, BranchEndStep>
+  std::variant<SendStep, PipelineStep, ReplyStep, StartTlsStep, SleepStep, ReconnectStep, StopStep,
+               OnStep, ExpectStep, AltStep, BranchEndStep>
       body;
   std::string text;  // the source line (trimmed), for reports
 };

@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "harness/conformance/step_parser.h"
 #include "harness/core/smtp_status.h"
 
@@ -115,8 +115,9 @@ class Parser {
     if (content == "OR" || content == "END") {
       if (alts_.empty()) {
         return Fail(number, column,
-                    content == "OR" ? std::string("OR without an ALT before it")
-                                    : std::string("END without a PIPELINE, ALT or REPEAT before it"));
+                    content == "OR"
+                        ? std::string("OR without an ALT before it")
+                        : std::string("END without a PIPELINE, ALT or REPEAT before it"));
       }
       const int at = alts_.back();
       const int first =
@@ -163,8 +164,8 @@ class Parser {
     int count = 0;
     if (!absl::SimpleAtoi(count_text, &count) || count < 1 || count > kMaxRepeat) {
       return Fail(number, column + 7,
-                  absl::StrCat("expected a repetition count 1..", kMaxRepeat, " after REPEAT, got '",
-                               count_text, "'"));
+                  absl::StrCat("expected a repetition count 1..", kMaxRepeat,
+                               " after REPEAT, got '", count_text, "'"));
     }
     repeat_.emplace();
     repeat_->location = SourceLocation{number, column};
@@ -315,11 +316,13 @@ class Parser {
         }
         transcript_.tags.push_back(word);
       } else {
-        if (!KnownRequirements().contains(word)) {
+        // `!word`: the transcript runs only where `word` is missing.
+        const std::string bare = word[0] == '!' ? word.substr(1) : word;
+        if (!KnownRequirements().contains(bare)) {
           return Fail(
               number, word_column,
               absl::StrCat("expected a requirement (", absl::StrJoin(KnownRequirements(), ", "),
-                           "), got '", word, "'"));
+                           "; !word: where it is missing), got '", word, "'"));
         }
         transcript_.requirements.push_back(word);
       }
@@ -369,7 +372,7 @@ class Parser {
 
   std::optional<PipelineStep> pipeline_;
   std::optional<RepeatBlock> repeat_;  // a REPEAT block being collected
-  std::vector<int> alts_;  // the open ALT blocks (index of each AltStep)
+  std::vector<int> alts_;              // the open ALT blocks (index of each AltStep)
   SourceLocation pipeline_location_;
   StepContext context_;
   int error_line_ = 0;
@@ -380,9 +383,23 @@ class Parser {
 
 const NameSet& KnownRequirements() {
   static const auto* const names = new NameSet{
-      "auth",       "auth-plain", "auth-login", "starttls",     "chunking",
-      "binarymime", "pipelining", "smtputf8",   "8bitmime",     "size",
-      "dsn",        "tarpit",     "oracle",     "local-oracle", "enhancedstatuscodes",
+      "auth",
+      "auth-plain",
+      "auth-login",
+      "starttls",
+      "chunking",
+      "binarymime",
+      "pipelining",
+      "smtputf8",
+      "8bitmime",
+      "size",
+      "dsn",
+      "tarpit",
+      "oracle",
+      "local-oracle",
+      "enhancedstatuscodes",
+      "tls-before-auth",
+      "idle-timeout",
   };
   return *names;
 }

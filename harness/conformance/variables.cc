@@ -21,6 +21,7 @@ const NameSet& StandardVariableNames() {
       "unauthorized_user",
       "unauthorized_password",
       "tarpit_seconds",
+      "idle_timeout_seconds",
   };
   return *names;
 }
@@ -39,6 +40,7 @@ Variables DemoVariables(int tarpit_seconds) {
       {"unauthorized_user", "guest"},
       {"unauthorized_password", "guest-pass"},
       {"tarpit_seconds", std::to_string(tarpit_seconds)},
+      {"idle_timeout_seconds", "0"},
   };
 }
 
