@@ -9,7 +9,9 @@
 # when all match.
 #
 # Then scripts/targets/check_crash.sh kills the smtpd of a Postfix session mid-session and
-# checks that the test FAILs as a per-connection crash by the crash log.
+# checks that the test FAILs as a per-connection crash by the crash log, and
+# scripts/targets/check_probe.sh probes each good variant with `smtpgate probe` and runs the
+# catalogue with the file it wrote, unchanged (no FAIL beyond the server's known_fail).
 #
 # The instances use fixed ports and directories (build/targets): a second run-all.sh
 # started meanwhile (from this clone) waits for the first to finish.
@@ -85,7 +87,18 @@ done
 # A real per-connection crash: Postfix's smtpd killed mid-session must FAIL by the crash log.
 crash_check=""
 if [ "$status" -eq 0 ] && [[ " ${servers[*]} " == *" postfix "* ]]; then
-  crash_check=$(bash scripts/targets/check_crash.sh "$smtpgate" good) || status=1
+  if ! crash_check=$(bash scripts/targets/check_crash.sh "$smtpgate" good); then
+    status=1
+    echo "$crash_check" >&2
+  fi
+fi
+# A newcomer's probe: the target file `smtpgate probe` writes runs unchanged.
+probe_check=""
+if [ "$status" -eq 0 ]; then
+  if ! probe_check=$(bash scripts/targets/check_probe.sh "$smtpgate" "${servers[@]}"); then
+    status=1
+    echo "$probe_check" >&2
+  fi
 fi
 stop_all
 trap - EXIT
@@ -100,5 +113,6 @@ echo
 /usr/bin/python3 scripts/targets/check_expectations.py \
   --expect conformance/expectations/real-targets.toml "${specs[@]}" || status=$?
 [ -z "$crash_check" ] || echo "$crash_check"
+[ -z "$probe_check" ] || echo "$probe_check"
 echo "run-all: ${#specs[@]} runs (${servers[*]}) in $((SECONDS - start)) s; results in $out"
 exit "$status"
