@@ -1,11 +1,14 @@
 // Whole SMTP sessions through the reference Session, in arbitrary chunking.
 //
-// Input: byte 0 chooses the configuration (bits 0-2 the emulation profile), byte 1 seeds the
-// chunking, the rest is what the client sends. After the run, an independent spec-level model
-// (spec_model.h: framing, messages one by one, authentication from the credentials in the
-// input and the user table, relaying by the RFC 5321 routing domain, command order, limits,
-// tar pit) must agree with what the session answered and queued; each profile's one flaw is
-// tolerated. Besides (abort on violation, checked after every chunk):
+// Input (harness/core/session_fuzz_input.h): byte 0 chooses the configuration (bits 0-2 the
+// emulation profile), byte 1 seeds the chunking, the rest is what the client sends. After the run,
+// an independent spec-level model (spec_model.h: framing, messages one by one, authentication from
+// the credentials in the input and the user table, relaying by the RFC 5321 routing domain, command
+// order, limits, tar pit) must agree with what the session answered and queued; each profile's one
+// flaw is tolerated. Planted-flaw mode (SMTPGATE_FUZZ_PROFILE=open-relay, bare-lf-eod, ...): every
+// input runs that profile and its flaw is not tolerated, so the fuzzer must find it (the
+// measure of how well a fuzzing set-up finds a known hole; scripts/planted-flaws.sh). Besides
+// (abort on violation, checked after every chunk):
 //  - every reply is well-formed (formats and re-parses strictly to itself);
 //  - buffers stay bounded; nothing is answered after the connection is closed;
 //  - with bare line endings refused, no queued message body has a bare CR or LF;
@@ -13,14 +16,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "fuzzers/spec_model.h"
-#include "harness/core/demo_config.h"
 #include "harness/core/in_process_host.h"
 #include "harness/core/reply.h"
+#include "harness/core/session_fuzz_input.h"
 
 namespace smtpgate {
 namespace {
@@ -29,27 +33,6 @@ namespace {
   std::fprintf(stderr, "fuzz_session invariant violated: %s [%.*s]\n", what,
                static_cast<int>(detail.size()), detail.data());
   std::abort();
-}
-
-SessionConfig ConfigFor(uint8_t bits) {
-  static constexpr Profile kProfiles[] = {
-      Profile::kSecure,          Profile::kStrict,    Profile::kPerConnectionCrash,
-      Profile::kNullSessionAuth, Profile::kOpenRelay, Profile::kAuthImpliesRelay,
-      Profile::kMs02012,         Profile::kBareLfEod};
-  SessionConfig config = DemoConfig(kProfiles[bits & 7]);
-  config.tls_available = (bits & 8) != 0;
-  config.auth_requires_tls = (bits & 16) != 0;
-  config.policy.recipient_filtering = (bits & 32) == 0;
-  config.bare_line_endings = (bits & 64) ? BareLineEndings::kKeep : BareLineEndings::kReject;
-  if (bits & 128) {
-    config.max_message_size = 64;
-    config.max_recipients = 3;
-    config.max_errors = 5;
-    config.command.max_line_length = 64;
-    config.max_pending_input = 128;
-    config.tarpit = std::chrono::milliseconds(1000);
-  }
-  return config;
 }
 
 bool HasBareLineEnding(std::string_view body) {
@@ -82,27 +65,49 @@ void CheckReply(const SendReply& r) {
 }  // namespace
 }  // namespace smtpgate
 
+namespace {
+std::optional<smtpgate::Profile> g_planted;
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  if (const char* name = std::getenv("SMTPGATE_FUZZ_PROFILE"); name != nullptr && *name != '\0') {
+    g_planted = smtpgate::ParseProfile(name);
+    if (!g_planted) {
+      std::fprintf(stderr,
+                   "fuzz_session: SMTPGATE_FUZZ_PROFILE=%s is not an emulation profile (secure, "
+                   "open-relay, auth-implies-relay, ms02-012, bare-lf-eod, null-session-auth, "
+                   "per-connection-crash, strict)\n",
+                   name);
+      std::exit(2);
+    }
+    std::fprintf(stderr, "fuzz_session: planted-flaw mode, profile %s, its flaw not tolerated\n",
+                 name);
+  }
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace smtpgate;
-  if (size < 2) return 0;
-  const SessionConfig config = ConfigFor(data[0]);
-  uint32_t seed = data[1] * 2654435761u + 1;
-  const std::string_view input(reinterpret_cast<const char*>(data) + 2, size - 2);
+  const std::optional<FuzzSessionInput> decoded = DecodeFuzzSessionInput(
+      std::string_view(reinterpret_cast<const char*>(data), size), g_planted);
+  if (!decoded) return 0;
+  const SessionConfig& config = decoded->config;
+  const std::string_view input = decoded->stream;
+  FuzzChunker chunker(decoded->chunk_seed);
 
-  InProcessHost host(config, (data[0] & 3) == 3 ? "::1" : "127.0.0.1");
-  host.set_storage_ok(data[1] != 0xff);
+  InProcessHost host(config, decoded->peer);
+  host.set_storage_ok(decoded->storage_ok);
   fuzz::SpecRun spec;
   spec.config = &config;
   spec.stream = input;
+  spec.tolerate_flaw = !g_planted.has_value();
   spec.replies = host.Start();
   for (const SendReply& r : spec.replies) CheckReply(r);
 
   const size_t line_bound = config.command.max_line_length + kMaxSaslLine + 4;
   size_t pos = 0;
   while (pos < input.size()) {
-    seed = seed * 1103515245u + 12345u;
-    const size_t chunk = 1 + (seed >> 16) % 97;
-    const std::string_view piece = input.substr(pos, chunk);
+    const std::string_view piece = input.substr(pos, chunker.Next());
     pos += piece.size();
     spec.feed_ends.push_back(pos);
     const bool was_closed = host.closed();
@@ -120,7 +125,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const StoredMessage& m : host.queued()) {
     if (m.body.size() > config.max_message_size) Fail("queued message past the size limit");
     if (config.bare_line_endings == BareLineEndings::kReject &&
-        config.policy.profile != Profile::kBareLfEod && HasBareLineEnding(m.body)) {
+        (config.policy.profile != Profile::kBareLfEod || !spec.tolerate_flaw) &&
+        HasBareLineEnding(m.body)) {
       Fail("queued body has a bare CR or LF", m.body);
     }
   }

@@ -91,6 +91,8 @@ class Model {
 
  private:
   Profile profile() const { return config_.policy.profile; }
+  // The profile's deliberate flaw is `p`'s and is tolerated.
+  bool Flaw(Profile p) const { return run_.tolerate_flaw && profile() == p; }
   void Violation(std::string what) {
     if (!violation_) violation_ = std::move(what);
   }
@@ -125,7 +127,7 @@ class Model {
       // A server may close after a refusal (5xx and close); after a success only a dying
       // service or handler (profiles ms02-012, per-connection-crash) drops it without a word.
       const int previous = run_.replies[next_reply_ - 1].reply.code;
-      const bool dies = profile() == Profile::kMs02012 || profile() == Profile::kPerConnectionCrash;
+      const bool dies = Flaw(Profile::kMs02012) || Flaw(Profile::kPerConnectionCrash);
       if (!dies && previous < 400) {
         Violation(absl::StrCat("connection closed without a reply to ", AsAbsl(what)));
       }
@@ -295,8 +297,8 @@ class Model {
     }
     if (!config_.policy.trusted_networks.empty()) return;  // not modelled
     const bool authorized = identity_ && identity_->may_relay;
-    const bool flaw = profile() == Profile::kOpenRelay ||
-                      (profile() == Profile::kAuthImpliesRelay && identity_.has_value());
+    const bool flaw =
+        Flaw(Profile::kOpenRelay) || (Flaw(Profile::kAuthImpliesRelay) && identity_.has_value());
     if (!authorized && !flaw) {
       Violation(absl::StrCat("relay without authorization: '", Show(line), "' (routing domain ",
                              domain, ") accepted for ",
@@ -324,7 +326,7 @@ class Model {
   void Data() {
     RequireTransaction("DATA");
     if (bdat_used_) Violation("DATA accepted after BDAT in the same transaction (RFC 3030 §2)");
-    if (profile() == Profile::kBareLfEod) {  // its flaw: the end of data is not the RFC's
+    if (Flaw(Profile::kBareLfEod)) {  // its flaw: the end of data is not the RFC's
       GiveUp();
       return;
     }
@@ -513,7 +515,7 @@ class Model {
       Violation(absl::StrCat(why, " without a complete, decodable ", mechanism_, " exchange"));
       return;
     }
-    if (profile() == Profile::kNullSessionAuth && authcid.empty() && password.empty()) {
+    if (Flaw(Profile::kNullSessionAuth) && authcid.empty() && password.empty()) {
       identity_ = Identity{"anonymous", false};  // its flaw: the null session
       return;
     }

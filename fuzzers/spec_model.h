@@ -22,7 +22,8 @@
 //    domain must be the model's;
 //  - order: MAIL only after HELO/EHLO (again after STARTTLS) and outside a transaction,
 //    RCPT inside one, DATA/BDAT with a recipient; SIZE and line limits; the tar pit.
-// Each emulation profile's one deliberate flaw is tolerated (and only that one).
+// Each emulation profile's one deliberate flaw is tolerated (and only that one), unless
+// SpecRun::tolerate_flaw is false.
 #ifndef SMTPGATE_FUZZERS_SPEC_MODEL_H_
 #define SMTPGATE_FUZZERS_SPEC_MODEL_H_
 
@@ -44,6 +45,8 @@ struct SpecRun {
   std::vector<EnvelopeRecipient> accepted;  // RecipientAccepted, in order
   const std::vector<StoredMessage>* queued = nullptr;
   bool closed = false;  // the session closed the connection
+  // false: the profile's deliberate flaw is a departure like any other (planted-flaw mode).
+  bool tolerate_flaw = true;
 };
 
 // The first way the run departs from the specification, or nothing.

@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "harness/conformance/conform_command.h"
+#include "harness/conformance/fuzz_transcript_command.h"
 #include "harness/conformance/probe_command.h"
 #include "harness/net/serve_command.h"
 #include "harness/net/sink_command.h"
@@ -31,7 +32,8 @@ ABSL_FLAG(std::string, config, "", "serve: TOML configuration file (default: the
 ABSL_FLAG(std::vector<std::string>, listen, {},
           "serve/sink: ADDR:PORT to listen on, comma-separated (loopback only)");
 ABSL_FLAG(std::string, profile, "",
-          "serve/conform --embedded: emulation profile: secure, open-relay, auth-implies-relay, "
+          "serve/conform/fuzz-to-transcript --embedded: emulation profile: secure, open-relay, "
+          "auth-implies-relay, "
           "ms02-012, bare-lf-eod, null-session-auth, per-connection-crash, strict");
 ABSL_FLAG(std::string, spool, "", "serve: spool directory (default: a temporary directory)");
 ABSL_FLAG(std::string, relay_host, "",
@@ -60,7 +62,15 @@ ABSL_FLAG(std::string, server_cmd, "",
 ABSL_FLAG(bool, strict, false, "conform/report: WARN also counts as a failure");
 ABSL_FLAG(bool, verbose, false, "conform: print every exchange");
 // probe
-ABSL_FLAG(std::string, out, "", "probe: write the target file here (default: stdout)");
+ABSL_FLAG(
+    std::string, out, "",
+    "probe/fuzz-to-transcript: probe: write the target file here (default: stdout); "
+    "fuzz-to-transcript: the directory for the transcripts (default: conformance/regressions)");
+// fuzz-to-transcript
+ABSL_FLAG(std::string, name, "", "fuzz-to-transcript: @name of the transcript (one input only)");
+ABSL_FLAG(bool, force, false,
+          "fuzz-to-transcript: write the transcript even when it does not PASS secure and FAIL "
+          "the profile");
 ABSL_FLAG(std::string, local_domain, "",
           "probe: a domain the server is final destination for (default: the banner host "
           "without its first label)");
@@ -93,6 +103,7 @@ constexpr char kUsage[] =
     "                   [--remote-domain D] [--helo H] [--authorized USER:PASS]\n"
     "                   [--unauthorized USER:PASS] [--sink HOST:PORT] [--maildir DIR,...]\n"
     "                   [--timeout S]\n"
+    "  smtpgate fuzz-to-transcript INPUT... [--profile P] [--out DIR] [--name N] [--force]\n"
     "  smtpgate report  RESULTS.json... [--json F] [--junit F] [--sarif F] [--html F]\n"
     "                   [--baseline F [--write-baseline]] [--strict]\n"
     "  smtpgate version\n"
@@ -217,6 +228,15 @@ int main(int argc, char** argv) {
     }
     options.timeout_seconds = absl::GetFlag(FLAGS_timeout);
     return smtpgate::RunProbe(options);
+  }
+  if (command == "fuzz-to-transcript") {
+    smtpgate::FuzzTranscriptCommandOptions options;
+    options.inputs.assign(positional.begin() + 2, positional.end());
+    options.profile = absl::GetFlag(FLAGS_profile);
+    if (!absl::GetFlag(FLAGS_out).empty()) options.out_dir = absl::GetFlag(FLAGS_out);
+    options.name = absl::GetFlag(FLAGS_name);
+    options.force = absl::GetFlag(FLAGS_force);
+    return smtpgate::RunFuzzToTranscript(options);
   }
   if (positional.size() != 2) {
     std::fprintf(stderr, "smtpgate %s: unexpected argument '%s'\n\n%s", command.c_str(),
