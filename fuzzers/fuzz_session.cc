@@ -1,14 +1,18 @@
 // Whole SMTP sessions through the reference Session, in arbitrary chunking.
 //
 // Input (harness/core/session_fuzz_input.h): byte 0 chooses the configuration (bits 0-2 the
-// emulation profile), byte 1 seeds the chunking, the rest is what the client sends. After the run,
-// an independent spec-level model (spec_model.h: framing, messages one by one, authentication from
-// the credentials in the input and the user table, relaying by the RFC 5321 routing domain, command
-// order, limits, tar pit) must agree with what the session answered and queued; each profile's one
-// flaw is tolerated. Planted-flaw mode (SMTPGATE_FUZZ_PROFILE=open-relay, bare-lf-eod, ...): every
-// input runs that profile and its flaw is not tolerated, so the fuzzer must find it (the
-// measure of how well a fuzzing set-up finds a known hole; scripts/planted-flaws.sh). Besides
-// (abort on violation, checked after every chunk):
+// emulation profile), byte 1 seeds the chunking, the rest is what the client sends. After the
+// run, an independent spec-level model (spec_model.h: framing, messages one by one,
+// authentication from the credentials in the input and the user table, relaying by the RFC 5321
+// routing domain, command order, limits, tar pit) must agree with what the session answered and
+// queued; each profile's one flaw is tolerated.
+//
+// Planted-flaw mode (SMTPGATE_FUZZ_PROFILE=open-relay, bare-lf-eod, ...): every input runs that
+// profile in the configuration the embedded conformance target runs (byte 0 ignored), and its
+// flaw is not tolerated: the fuzzer must find it, and each finding replays as a transcript
+// (smtpgate fuzz-to-transcript; scripts/planted-flaws.sh measures it).
+//
+// Besides (abort on violation, checked after every chunk):
 //  - every reply is well-formed (formats and re-parses strictly to itself);
 //  - buffers stay bounded; nothing is answered after the connection is closed;
 //  - with bare line endings refused, no queued message body has a bare CR or LF;

@@ -157,6 +157,14 @@ std::string StepFor(int code, bool in_auth, bool after_refusal, bool relay_refus
                       "  STOP\nEND\n");
 }
 
+// The step for a reply to the canary's bytes: no stricter-than-reference branch (its STOP
+// would hide extra replies); after a refusal, a close is fine.
+std::string CanaryStepFor(int code, bool after_refusal) {
+  const std::string close = after_refusal ? "|close" : "";
+  if (code < 400) return absl::StrCat("S: ", code / 100, "xx", close, "\n");
+  return absl::StrCat("S: 4xx|5xx", close, " warn 2xx|3xx \"the reference server refuses this\"\n");
+}
+
 // The envelope sender path of a MAIL line ("MAIL FROM:<...> ..." → "<...>"), when it can be
 // written as an EXPECT argument and carries the token.
 std::optional<std::string> SenderOf(std::string_view line) {
@@ -194,7 +202,7 @@ absl::StatusOr<FuzzTranscript> FuzzSessionToTranscript(std::string_view input,
   if (decoded->stream.empty()) {
     return absl::InvalidArgumentError("the input sends nothing after its 2 header bytes");
   }
-  const std::string stream = WithTokens(decoded->stream);
+  std::string stream = WithTokens(decoded->stream);
   const std::string profile(ProfileName(options.found_in));
 
   FuzzTranscript result;
@@ -220,58 +228,83 @@ absl::StatusOr<FuzzTranscript> FuzzSessionToTranscript(std::string_view input,
   auto add = [](std::vector<std::string>& list, std::string path) {
     if (std::find(list.begin(), list.end(), path) == list.end()) list.push_back(std::move(path));
   };
-  for (size_t i = 0; i < stream.size() && !host.closed(); ++i) {
-    std::vector<SendReply> replies = host.Feed(std::string_view(stream).substr(i, 1));
-    // The reference server refuses an over-long line as soon as it passes the limit; most
-    // servers answer at its end. The write goes on to the end of the line, so the reply is
-    // owed either way.
-    if (!replies.empty() && stream[i] != '\n' && i + 1 - line_start > kMaxCommandLine) {
-      while (i + 1 < stream.size() && stream[i] != '\n' && !host.closed()) {
-        ++i;
-        for (SendReply& r : host.Feed(std::string_view(stream).substr(i, 1))) {
-          replies.push_back(std::move(r));
+  // Where the input ends inside a DATA body, the secure server is still reading it: a
+  // canary ends the message the RFC's way and asks a NOOP, so a server that ended the data
+  // earlier (and now answers the canary's lines as commands) shows as extra replies.
+  constexpr std::string_view kCanary = "\r\n.\r\nNOOP\r\n";
+  size_t canary_from = std::string::npos;
+  size_t i = 0;
+  while (true) {
+    for (; i < stream.size() && !host.closed(); ++i) {
+      std::vector<SendReply> replies = host.Feed(std::string_view(stream).substr(i, 1));
+      // The reference server refuses an over-long line as soon as it passes the limit; most
+      // servers answer at its end. The write goes on to the end of the line, so the reply is
+      // owed either way.
+      if (!replies.empty() && stream[i] != '\n' && i + 1 - line_start > kMaxCommandLine) {
+        while (i + 1 < stream.size() && stream[i] != '\n' && !host.closed()) {
+          ++i;
+          for (SendReply& r : host.Feed(std::string_view(stream).substr(i, 1))) {
+            replies.push_back(std::move(r));
+          }
+        }
+      }
+      bool line_ended = false;
+      if (stream[i] == '\n') {
+        last_line = stream.substr(line_start, i + 1 - line_start);
+        line_start = i + 1;
+        line_ended = true;
+        if (absl::StartsWithIgnoreCase(absl::StripLeadingAsciiWhitespace(AsAbsl(last_line)),
+                                       "auth ")) {
+          in_auth = true;
+        }
+      }
+      if (line_ended && replies.empty()) {
+        if (std::optional<std::string> sender = SenderOf(last_line)) add(hidden_senders, *sender);
+      }
+      if (replies.empty()) continue;
+      if (line_ended) {
+        if (std::optional<std::string> sender = SenderOf(last_line)) add(command_senders, *sender);
+      }
+      absl::StrAppend(&steps, "C!: ", Quote(std::string_view(stream).substr(sent, i + 1 - sent)),
+                      "\n");
+      sent = i + 1;
+      for (const SendReply& r : replies) {
+        const bool relay_refused =
+            line_ended && r.reply.code >= 500 &&
+            absl::StartsWith(AsAbsl(r.reply.enhanced), "5.7.") &&
+            absl::StartsWithIgnoreCase(absl::StripLeadingAsciiWhitespace(AsAbsl(last_line)),
+                                       "rcpt ");
+        absl::StrAppend(&steps, i >= canary_from
+                                    ? CanaryStepFor(r.reply.code, after_refusal)
+                                    : StepFor(r.reply.code, in_auth, after_refusal, relay_refused));
+        after_refusal = r.reply.code >= 400;
+        if (r.reply.code != 334) in_auth = false;
+        if (r.reply.code == 220 &&
+            absl::StartsWithIgnoreCase(absl::StripAsciiWhitespace(AsAbsl(last_line)), "starttls")) {
+          absl::StrAppend(&steps, "STARTTLS\n");
         }
       }
     }
-    bool line_ended = false;
-    if (stream[i] == '\n') {
-      last_line = stream.substr(line_start, i + 1 - line_start);
-      line_start = i + 1;
-      line_ended = true;
-      if (absl::StartsWithIgnoreCase(absl::StripLeadingAsciiWhitespace(AsAbsl(last_line)),
-                                     "auth ")) {
-        in_auth = true;
-      }
+    if (canary_from == std::string::npos && !host.closed() &&
+        host.session().state() == SessionState::kData) {
+      canary_from = stream.size();
+      stream += kCanary;
+      continue;
     }
-    if (line_ended && replies.empty()) {
-      if (std::optional<std::string> sender = SenderOf(last_line)) add(hidden_senders, *sender);
-    }
-    if (replies.empty()) continue;
-    if (line_ended) {
-      if (std::optional<std::string> sender = SenderOf(last_line)) add(command_senders, *sender);
-    }
-    absl::StrAppend(&steps, "C!: ", Quote(std::string_view(stream).substr(sent, i + 1 - sent)),
-                    "\n");
-    sent = i + 1;
-    for (const SendReply& r : replies) {
-      const bool relay_refused =
-          line_ended && r.reply.code >= 500 && absl::StartsWith(AsAbsl(r.reply.enhanced), "5.7.") &&
-          absl::StartsWithIgnoreCase(absl::StripLeadingAsciiWhitespace(AsAbsl(last_line)), "rcpt ");
-      absl::StrAppend(&steps, StepFor(r.reply.code, in_auth, after_refusal, relay_refused));
-      after_refusal = r.reply.code >= 400;
-      if (r.reply.code != 334) in_auth = false;
-      if (r.reply.code == 220 &&
-          absl::StartsWithIgnoreCase(absl::StripAsciiWhitespace(AsAbsl(last_line)), "starttls")) {
-        absl::StrAppend(&steps, "STARTTLS\n");
-      }
-    }
+    break;
   }
   std::string tail_note;
+  if (canary_from != std::string::npos) {
+    tail_note =
+        "# The input ends inside a DATA body; its last writes end with the canary "
+        "\\r\\n.\\r\\nNOOP\\r\\n (the end of data, then NOOP): a server that ended the data "
+        "earlier answers its lines as commands (extra replies).\n";
+  }
   if (host.closed()) {
     absl::StrAppend(&steps, "S: close\n");
     if (sent < stream.size()) {
-      tail_note = absl::StrCat("# The secure server closed the connection; the input's last ",
-                               stream.size() - sent, " bytes are not sent.\n");
+      tail_note += absl::StrCat("# The secure server closed the connection; the input's last ",
+                                stream.size() - sent, " bytes are not sent.\n");
     }
   } else if (sent < stream.size()) {
     absl::StrAppend(&steps, "C!: ", Quote(std::string_view(stream).substr(sent)), "\n");

@@ -6,8 +6,8 @@
 
 namespace smtpgate {
 
-SessionConfig FuzzSessionConfig(uint8_t bits, std::optional<Profile> planted) {
-  SessionConfig config = DemoConfig(planted.value_or(kFuzzProfiles[bits & 7]));
+SessionConfig FuzzSessionConfig(uint8_t bits) {
+  SessionConfig config = DemoConfig(kFuzzProfiles[bits & 7]);
   config.tls_available = (bits & 8) != 0;
   config.auth_requires_tls = (bits & 16) != 0;
   config.policy.recipient_filtering = (bits & 32) == 0;
@@ -28,11 +28,19 @@ std::optional<FuzzSessionInput> DecodeFuzzSessionInput(std::string_view data,
   if (data.size() < 2) return std::nullopt;
   const auto bits = static_cast<uint8_t>(data[0]);
   FuzzSessionInput input;
-  input.config = FuzzSessionConfig(bits, planted);
-  input.peer = (bits & 3) == 3 ? "::1" : "127.0.0.1";
   input.chunk_seed = static_cast<uint8_t>(data[1]);
-  input.storage_ok = input.chunk_seed != 0xff;
   input.stream = data.substr(2);
+  if (planted) {
+    // Exactly what `conform --embedded --profile P` runs, so that every finding can be
+    // replayed there as a transcript (smtpgate fuzz-to-transcript).
+    input.config = DemoConfig(*planted);
+    input.peer = "127.0.0.1";
+    input.storage_ok = true;
+    return input;
+  }
+  input.config = FuzzSessionConfig(bits);
+  input.peer = (bits & 3) == 3 ? "::1" : "127.0.0.1";
+  input.storage_ok = input.chunk_seed != 0xff;
   return input;
 }
 

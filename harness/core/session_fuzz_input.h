@@ -35,11 +35,12 @@ struct FuzzSessionInput {
   std::string_view stream;  // the client's bytes (into the decoded data)
 };
 
-// The configuration byte 0 selects; `planted` replaces the profile of bits 0-2 (the
-// target's planted-flaw mode, SMTPGATE_FUZZ_PROFILE).
-SessionConfig FuzzSessionConfig(uint8_t bits, std::optional<Profile> planted = std::nullopt);
+// The configuration byte 0 selects.
+SessionConfig FuzzSessionConfig(uint8_t bits);
 
-// Nothing when the input is shorter than the two header bytes.
+// Nothing when the input is shorter than the two header bytes. With `planted` (the
+// target's planted-flaw mode), byte 0 is ignored: the configuration is DemoConfig(planted),
+// the one the embedded conformance target runs, the peer 127.0.0.1 and the disk never full.
 std::optional<FuzzSessionInput> DecodeFuzzSessionInput(
     std::string_view data, std::optional<Profile> planted = std::nullopt);
 
