@@ -7,7 +7,6 @@ fuzzers/fuzz_session.cc for what the bytes select). Run from the repository root
 """
 import base64
 import os
-import shutil
 
 OUT = "corpus/fuzz_session"
 
@@ -188,8 +187,41 @@ add("null-session-auth", lines("EHLO c.test", "AUTH PLAIN AAA=", "MAIL FROM:<a@r
 add("trusted-loopback-relay", lines("EHLO c.test", "MAIL FROM:<a@example.test>",
     "RCPT TO:<victim@remote.invalid>"))
 
-shutil.rmtree(OUT, ignore_errors=True)
-os.makedirs(OUT)
+# Every verb the command table allows in a state, in that state (the state x verb matrix of
+# scripts/coverage.sh lists these pairs as "allowed but never reached" otherwise).
+OTHER_VERBS = ["NOOP", "VRFY alice", "EXPN staff", "HELP", "HELP MAIL"]
+add("verbs-before-greeting", lines(*OTHER_VERBS, "BDAT 3 LAST") + "abc" + lines("EHLO c.test"))
+add("quit-before-greeting", lines("QUIT"))
+add("verbs-greeted", lines("EHLO c.test", "HELO c.test", "EHLO c.test", *OTHER_VERBS, "QUIT"))
+add("verbs-in-mail", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid>", *OTHER_VERBS) +
+    "BDAT 3 LAST\r\nabc" + lines("HELO c.test", "MAIL FROM:<a@remote.invalid>", "EHLO c.test",
+                                  "MAIL FROM:<a@remote.invalid>", "QUIT"))
+add("verbs-in-rcpt", TX + lines(*OTHER_VERBS, "HELO c.test", "MAIL FROM:<a@remote.invalid>",
+                                "RCPT TO:<bob@example.test>", "EHLO c.test",
+                                "MAIL FROM:<a@remote.invalid>", "RCPT TO:<bob@example.test>",
+                                "QUIT"))
+add("verbs-in-bdat", TX + "BDAT 3\r\nabc" + lines(*OTHER_VERBS, "HELO c.test") + TX +
+    "BDAT 3\r\nabc" + lines("EHLO c.test") + TX + "BDAT 3\r\nabc" + lines("QUIT"))
+
+# And every verb the table refuses in a state (503), tried there.
+add("refused-before-greeting", lines("RCPT TO:<alice@example.test>", "DATA", "STARTTLS",
+                                     "EHLO c.test"))
+add("refused-greeted", lines("EHLO c.test", "RCPT TO:<alice@example.test>", "DATA"))
+add("refused-in-mail", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid>",
+                             "MAIL FROM:<b@remote.invalid>", "STARTTLS", "DATA"),
+    config=TLS)
+add("refused-in-rcpt", TX + lines("MAIL FROM:<b@remote.invalid>", "STARTTLS",
+                                  plain("relayer", "relayer-pass")), config=TLS)
+add("refused-in-bdat", TX + "BDAT 3\r\nabc" + lines(
+    "MAIL FROM:<b@remote.invalid>", "RCPT TO:<bob@example.test>", "STARTTLS",
+    plain("relayer", "relayer-pass"), "DATA") + "BDAT 0 LAST\r\n", config=TLS)
+
+# The regression reproducers (regression-*, written by smtpgate fuzz-to-transcript's
+# workflow, see docs/fuzzing.md) are kept; every other file is this script's.
+os.makedirs(OUT, exist_ok=True)
+for name in os.listdir(OUT):
+    if not name.startswith("regression-"):
+        os.remove(os.path.join(OUT, name))
 for name, data in seeds.items():
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(data)
