@@ -12,6 +12,12 @@
 // flaw is not tolerated: the fuzzer must find it, and each finding replays as a transcript
 // (smtpgate fuzz-to-transcript; scripts/planted-flaws.sh measures it).
 //
+// Mutations: a structure-aware mutator (session_mutator.h: a grammar of SMTP commands,
+// addresses in the relay forms, AUTH exchanges, DATA bodies with every end-of-data form,
+// BDAT sizes at the integer boundaries, pipelined batches, the header bytes) with
+// libFuzzer's byte-level mutator for a quarter of the mutations. Built with
+// SMTPGATE_PLAIN_MUTATOR (the fuzz_session_plain target) it uses libFuzzer's alone.
+//
 // Besides (abort on violation, checked after every chunk):
 //  - every reply is well-formed (formats and re-parses strictly to itself);
 //  - buffers stay bounded; nothing is answered after the connection is closed;
@@ -25,6 +31,7 @@
 #include <string_view>
 #include <variant>
 
+#include "fuzzers/session_mutator.h"
 #include "fuzzers/spec_model.h"
 #include "harness/core/in_process_host.h"
 #include "harness/core/reply.h"
@@ -89,6 +96,19 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   }
   return 0;
 }
+
+#ifndef SMTPGATE_PLAIN_MUTATOR
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
+                                          unsigned int seed) {
+  return smtpgate::fuzz::MutateSession(data, size, max_size, seed);
+}
+
+extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
+                                            const uint8_t* data2, size_t size2, uint8_t* out,
+                                            size_t max_out_size, unsigned int seed) {
+  return smtpgate::fuzz::CrossOverSessions(data1, size1, data2, size2, out, max_out_size, seed);
+}
+#endif
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace smtpgate;
