@@ -93,6 +93,20 @@ TEST(FuzzTranscript, NullCredentialsThatAuthenticateAreABypass) {
   EXPECT_EQ(RunOn(text, Profile::kSecure).verdict, Verdict::kPass);
 }
 
+// The reference server ends an AUTH LOGIN at the empty user name; null-session-auth asks for
+// the password and takes the empty one. The next empty line is a command to the reference
+// server and a credential to the flawed one: its 235 there is a bypass, not a leniency.
+TEST(FuzzTranscript, AnAuthExchangeThatGoesOnWhereTheReferenceRefusedItIsABypass) {
+  const std::string text = Convert(
+      Input(0x03, "EHLO c.test\r\nAUTH LOGIN\r\n\r\n\r\nMAIL FROM:<a@remote.invalid>\r\n"),
+      Profile::kNullSessionAuth);
+  EXPECT_THAT(text, HasSubstr("fail 23x \"authentication bypass"));
+  const TestResult flawed = RunOn(text, Profile::kNullSessionAuth);
+  EXPECT_EQ(flawed.verdict, Verdict::kFail);
+  EXPECT_THAT(flawed.reason, HasSubstr("AUTH exchange the reference server refused went on"));
+  EXPECT_EQ(RunOn(text, Profile::kSecure).verdict, Verdict::kPass);
+}
+
 TEST(FuzzTranscript, OverLongLineIsSentWholeAndACrashIsNotAClose) {
   const std::string stream = "EHLO " + std::string(600, 'a') + "\r\nNOOP\r\n";
   const std::string text = Convert(Input(0x02, stream), Profile::kPerConnectionCrash);

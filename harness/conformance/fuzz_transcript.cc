@@ -131,7 +131,12 @@ std::string Quote(std::string_view bytes) {
 // A relay refusal (5.7.x to RCPT) accepted by the server under test is proven by fact: that
 // branch completes the transaction with a message carrying the token, and the oracle's
 // `not-relayed` decides (FAIL when the sink receives it).
-std::string StepFor(int code, bool in_auth, bool after_refusal, bool relay_refused) {
+//
+// After the reference server refused a step of an AUTH exchange, the server under test may
+// still be in it (it answered 334 where the reference refused): the lines that follow are
+// credentials to it, and a 23x to one of them is an authentication bypass (`auth_may_go_on`).
+std::string StepFor(int code, bool in_auth, bool auth_may_go_on, bool after_refusal,
+                    bool relay_refused) {
   const std::string close = after_refusal ? "|close" : "";
   if (relay_refused) {
     return absl::StrCat(
@@ -150,7 +155,11 @@ std::string StepFor(int code, bool in_auth, bool after_refusal, bool relay_refus
   const std::string step =
       in_auth ? "S: 4xx|5xx warn 3xx \"the reference server refuses this AUTH step\" fail 2xx "
                 "\"authentication bypass: the reference server refuses these credentials\""
-              : "S: 4xx|5xx warn 2xx|3xx \"the reference server refuses this\"";
+      : auth_may_go_on
+          ? "S: 4xx|5xx warn 21x|22x|25x|3xx \"the reference server refuses this\" fail 23x "
+            "\"authentication bypass: the AUTH exchange the reference server refused went on "
+            "and succeeded\""
+          : "S: 4xx|5xx warn 2xx|3xx \"the reference server refuses this\"";
   if (!after_refusal) return absl::StrCat(step, "\n");
   return absl::StrCat("ALT\n  ", step,
                       "\nOR\n  # the server closed the connection after its refusal\n  S: close\n"
@@ -219,9 +228,10 @@ absl::StatusOr<FuzzTranscript> FuzzSessionToTranscript(std::string_view input,
     absl::StrAppend(&steps, "S: ", r.reply.code / 100, "xx\n");
   size_t sent = 0;  // stream bytes already written as steps
   size_t line_start = 0;
-  std::string last_line;       // the last complete line the client sent
-  bool in_auth = false;        // inside an AUTH exchange (after AUTH, until its final reply)
-  bool after_refusal = false;  // the secure server's last reply was a 4xx/5xx
+  std::string last_line;        // the last complete line the client sent
+  bool in_auth = false;         // inside an AUTH exchange (after AUTH, until its final reply)
+  bool auth_may_go_on = false;  // the reference refused an AUTH step, nothing accepted since
+  bool after_refusal = false;   // the secure server's last reply was a 4xx/5xx
   // MAIL lines the secure server answered as commands, and those it took as message text
   // (a hidden envelope: what smuggling would deliver).
   std::vector<std::string> command_senders, hidden_senders;
@@ -256,6 +266,7 @@ absl::StatusOr<FuzzTranscript> FuzzSessionToTranscript(std::string_view input,
         if (absl::StartsWithIgnoreCase(absl::StripLeadingAsciiWhitespace(AsAbsl(last_line)),
                                        "auth ")) {
           in_auth = true;
+          auth_may_go_on = false;
         }
       }
       if (line_ended && replies.empty()) {
@@ -274,10 +285,15 @@ absl::StatusOr<FuzzTranscript> FuzzSessionToTranscript(std::string_view input,
             absl::StartsWith(AsAbsl(r.reply.enhanced), "5.7.") &&
             absl::StartsWithIgnoreCase(absl::StripLeadingAsciiWhitespace(AsAbsl(last_line)),
                                        "rcpt ");
-        absl::StrAppend(&steps, i >= canary_from
-                                    ? CanaryStepFor(r.reply.code, after_refusal)
-                                    : StepFor(r.reply.code, in_auth, after_refusal, relay_refused));
+        absl::StrAppend(&steps, i >= canary_from ? CanaryStepFor(r.reply.code, after_refusal)
+                                                 : StepFor(r.reply.code, in_auth, auth_may_go_on,
+                                                           after_refusal, relay_refused));
         after_refusal = r.reply.code >= 400;
+        if (r.reply.code < 400) {
+          auth_may_go_on = false;
+        } else if (in_auth) {
+          auth_may_go_on = true;
+        }
         if (r.reply.code != 334) in_auth = false;
         if (r.reply.code == 220 &&
             absl::StartsWithIgnoreCase(absl::StripAsciiWhitespace(AsAbsl(last_line)), "starttls")) {

@@ -216,6 +216,11 @@ add("refused-in-bdat", TX + "BDAT 3\r\nabc" + lines(
     "MAIL FROM:<b@remote.invalid>", "RCPT TO:<bob@example.test>", "STARTTLS",
     plain("relayer", "relayer-pass"), "DATA") + "BDAT 0 LAST\r\n", config=TLS)
 
+# BODY=BINARYMIME: a BDAT message whose bare CR and LF are content (RFC 3030), which
+# fuzz_session once flagged as a bare line ending (found by the structure-aware mutator).
+add("binarymime-bdat-bare-cr", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid> BODY=BINARYMIME",
+    "RCPT TO:<alice@example.test>") + "BDAT 9 LAST\r\n\r\n.\r\n\r\n.\r" + lines("NOOP"))
+
 # The regression reproducers (regression-*, written by smtpgate fuzz-to-transcript's
 # workflow, see docs/fuzzing.md) are kept; every other file is this script's.
 os.makedirs(OUT, exist_ok=True)
