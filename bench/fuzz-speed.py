@@ -73,12 +73,15 @@ def run(target: str, seconds: int, round_: int) -> dict:
     proc = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                           cwd=scratch)
     log = proc.stderr.decode(errors="replace")
-    shutil.rmtree(scratch, ignore_errors=True)
     done = DONE.search(log)
     runs = RUNS.search(log)
     took = TIME.search(log)
     if proc.returncode != 0 or not done or not runs or not took:
-        raise SystemExit(f"fuzz-speed: {target} failed (exit {proc.returncode}):\n{log[-2000:]}")
+        # A finding: keep its artifact and show what it violated.
+        said = [l for l in log.splitlines() if "invariant violated" in l or "ERROR:" in l]
+        raise SystemExit(f"fuzz-speed: {target} failed (exit {proc.returncode}); artifacts in "
+                         f"{scratch}:\n" + "\n".join(said[:5] or [log[-2000:]]))
+    shutil.rmtree(scratch, ignore_errors=True)
     n, secs = int(runs.group(1)), max(int(took.group(2)), 1)
     return {"execs": n / secs, "cov": int(done.group(2)), "runs": n}
 

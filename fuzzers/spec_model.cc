@@ -1,5 +1,7 @@
 #include "fuzzers/spec_model.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <utility>
@@ -18,6 +20,49 @@ namespace {
 constexpr uint64_t kMaxU64 = ~uint64_t{0};
 
 std::string Lower(std::string_view s) { return absl::AsciiStrToLower(AsAbsl(s)); }
+
+// An IPv4 literal's octets without leading zeros ("096" -> "96"), or nothing when `text` is
+// not four Snum ("1*3DIGIT representing a decimal integer value in the range 0 through 255",
+// RFC 5321 §4.1.3).
+std::optional<std::string> DecimalIpv4(std::string_view text) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(AsAbsl(text), '.');
+  if (parts.size() != 4) return std::nullopt;
+  std::string out;
+  for (absl::string_view part : parts) {
+    if (part.empty() || part.size() > 3) return std::nullopt;
+    unsigned value = 0;
+    for (char c : part) {
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value > 255) return std::nullopt;
+    absl::StrAppend(&out, out.empty() ? "" : ".", value);
+  }
+  return out;
+}
+
+// The routing domain by value: an address literal is one address however it is written
+// (RFC 5321 §4.1.3: Snum is a decimal value; an IPv6 address in its RFC 5952 text form, from
+// the C library); a domain name as it is (lower case).
+std::string ByValue(std::string domain) {
+  if (domain.size() < 3 || domain.front() != '[' || domain.back() != ']') return domain;
+  const std::string_view inner = std::string_view(domain).substr(1, domain.size() - 2);
+  if (const std::optional<std::string> v4 = DecimalIpv4(inner)) return absl::StrCat("[", *v4, "]");
+  if (!absl::StartsWith(AsAbsl(inner), "ipv6:")) return domain;
+  std::string v6(inner.substr(5));
+  if (const size_t dot = v6.rfind(':'); dot != std::string::npos) {
+    if (const std::optional<std::string> tail = DecimalIpv4(std::string_view(v6).substr(dot + 1))) {
+      v6 = v6.substr(0, dot + 1) + *tail;
+    }
+  }
+  unsigned char bytes[16];
+  char text[INET6_ADDRSTRLEN];
+  if (inet_pton(AF_INET6, v6.c_str(), bytes) != 1 ||
+      inet_ntop(AF_INET6, bytes, text, sizeof(text)) == nullptr) {
+    return domain;
+  }
+  return absl::StrCat("[ipv6:", Lower(text), "]");
+}
 
 std::string Show(std::string_view s) {
   std::string out = absl::CHexEscape(AsAbsl(s.substr(0, 120)));
@@ -253,8 +298,16 @@ class Model {
     }
     if (tx_)
       Violation(absl::StrCat("a second MAIL accepted inside a transaction: '", Show(line), "'"));
-    // SIZE=n (RFC 1870) over the limit must be refused.
-    for (absl::string_view word : absl::StrSplit(AsAbsl(arg), ' ', absl::SkipEmpty())) {
+    // SIZE=n (RFC 1870) over the limit must be refused. Parameters follow the reverse-path:
+    // "<...>", or, in a lenient form without angle brackets, the first word after "FROM:"
+    // ("MAIL FROM: SIZE=9" has the path "SIZE=9" and no parameter).
+    std::string_view params = arg;
+    if (absl::StartsWithIgnoreCase(AsAbsl(params), "FROM:")) params.remove_prefix(5);
+    while (!params.empty() && params.front() == ' ') params.remove_prefix(1);
+    const size_t path_end =
+        !params.empty() && params.front() == '<' ? params.find('>') : params.find(' ');
+    params = path_end == std::string_view::npos ? std::string_view() : params.substr(path_end + 1);
+    for (absl::string_view word : absl::StrSplit(AsAbsl(params), ' ', absl::SkipEmpty())) {
       if (!absl::StartsWithIgnoreCase(word, "SIZE=")) continue;
       uint64_t size = 0;
       bool overflow = false;
@@ -285,8 +338,9 @@ class Model {
     }
     const std::optional<std::string> routing = RoutingDomainOf(arg.substr(open));
     if (!routing) return;  // a path this grammar does not read (a lenient form)
-    const std::string domain = routing->empty() ? std::string() : *routing;
-    if (!domain.empty() && domain.back() != '.' && Lower(session->routing_domain) != domain) {
+    const std::string domain = routing->empty() ? std::string() : ByValue(*routing);
+    if (!domain.empty() && domain.back() != '.' &&
+        ByValue(Lower(session->routing_domain)) != domain) {
       Violation(absl::StrCat("routing domain: the session routes '", Show(line), "' by '",
                              session->routing_domain, "', RFC 5321 by '", domain, "'"));
     }
@@ -312,7 +366,7 @@ class Model {
       if (Lower(local) == domain) return true;
     }
     for (const std::string& literal : config_.policy.local_literals) {
-      if (Lower(literal) == domain) return true;
+      if (ByValue(Lower(literal)) == domain) return true;
     }
     return false;
   }
