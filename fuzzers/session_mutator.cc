@@ -75,7 +75,7 @@ std::string Mailbox(std::minstd_rand& rng) {
 }
 
 std::string Path(std::minstd_rand& rng) {
-  const std::string box = Chance(rng, 8) ? std::string() : Mailbox(rng);
+  std::string box = Chance(rng, 8) ? std::string() : Mailbox(rng);
   switch (rng() % 10) {
     case 0:
       return box;  // no angle brackets
@@ -306,7 +306,7 @@ std::string GenerateBdat(std::minstd_rand& rng) {
       if (skew == 1 && n > 0) n -= 1;
       size = std::to_string(n);
     }
-    out += "BDAT " + size + (last ? " LAST" : "") + "\r\n" + payload;
+    out.append("BDAT ").append(size).append(last ? " LAST\r\n" : "\r\n").append(payload);
     if (Chance(rng, 10)) out += "RSET\r\n";
   }
   return out;
@@ -464,7 +464,7 @@ size_t MutateSession(uint8_t* data, size_t size, size_t max_size, unsigned seed)
   }
   std::string out = Join(units);
   out.resize(std::min(out.size(), max_size - kHeader));
-  std::memcpy(data + kHeader, out.data(), out.size());
+  std::copy(out.begin(), out.end(), data + kHeader);
   return kHeader + out.size();
 }
 
@@ -486,7 +486,7 @@ size_t CrossOverSessions(const uint8_t* a, size_t a_size, const uint8_t* b, size
   stream.resize(std::min(stream.size(), max_out - kHeader));
   out[0] = header[0];
   out[1] = header[1];
-  std::memcpy(out + kHeader, stream.data(), stream.size());
+  std::copy(stream.begin(), stream.end(), out + kHeader);
   return kHeader + stream.size();
 }
 
