@@ -668,6 +668,14 @@ std::optional<std::string> RoutingDomainOf(std::string_view text) {
   if (i < text.size() && text[i] == '>') return std::string();  // domain-less mailbox
   if (i >= text.size() || text[i] != '@') return std::nullopt;
   const size_t domain_start = ++i;
+  if (i < text.size() && text[i] == '[') {
+    // An address literal: its dcontent may hold '>' (%d33-90 / %d94-126, RFC 5321 §4.1.3).
+    const size_t close = text.find(']', i);
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != '>') {
+      return std::nullopt;
+    }
+    return Lower(text.substr(domain_start, close + 1 - domain_start));
+  }
   while (i < text.size() && text[i] != '>') {
     if (text[i] == '@' || text[i] == '"' || text[i] == '<' || text[i] == ' ') return std::nullopt;
     ++i;

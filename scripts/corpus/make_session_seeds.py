@@ -222,10 +222,11 @@ add("binarymime-bdat-bare-cr", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid
     "RCPT TO:<alice@example.test>") + "BDAT 9 LAST\r\n\r\n.\r\n\r\n.\r" + lines("NOOP"))
 
 # Address literals written with leading zeros: one address by value (RFC 5321 Snum is a
-# decimal value), which the spec model once compared as text (found by the mutator).
+# decimal value), which the spec model once compared as text; and a general literal with a
+# '>' inside, which it once cut there (both found by the mutator).
 add("literal-leading-zeros", lines("EHLO c.test", "MAIL FROM:<a@remote.invalid>",
     "RCPT TO:<victim@[096.0.2.1]>", "RCPT TO:<alice@[127.000.0.01]>",
-    "RCPT TO:<alice@[IPv6:0:0:0:0:0:0:0:1]>"))
+    "RCPT TO:<alice@[IPv6:0:0:0:0:0:0:0:1]>", "RCPT TO:<alice@[IPv5:>:1]>"))
 
 # The regression reproducers (regression-*, written by smtpgate fuzz-to-transcript's
 # workflow, see docs/fuzzing.md) are kept; every other file is this script's.
