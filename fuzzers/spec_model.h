@@ -56,6 +56,11 @@ std::optional<std::string> CheckAgainstSpec(const SpecRun& run);
 // case; "" for a domain-less mailbox; nothing when the text is not a path.
 std::optional<std::string> RoutingDomainOf(std::string_view path);
 
+// A routing domain by value: an address literal is one address however it is written (RFC
+// 5321 §4.1.3: Snum is a decimal value; IPv6 in its RFC 5952 text form, from the C library);
+// a domain name as it is. Both in spec_path.cc.
+std::string RoutingDomainByValue(std::string domain);
+
 }  // namespace smtpgate::fuzz
 
 #endif  // SMTPGATE_FUZZERS_SPEC_MODEL_H_
