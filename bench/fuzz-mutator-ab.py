@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -41,23 +40,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_report import machine, write_report  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = REPO / "build" / "fuzz" / "fuzzers"
 MODES = {"structured": "fuzz_session", "plain": "fuzz_session_plain"}
 STATS = re.compile(r"#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+).*?exec/s: (\d+)")
 PLAIN_SEED = REPO / "corpus" / "fuzz_session" / "local-delivery"
-
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, {platform.platform()}"
 
 
 def run(mode: str, seed: int, seconds: int, seeds: Path, profile: str | None,
@@ -174,12 +164,7 @@ def main() -> int:
              % args.runs, "|---|---|---|"]
     table += [f"| {name} | {plain} | {structured} |" for name, plain, structured in rows]
     text = (f"machine: {machine()}\n\n" + "\n".join(table) + "\n")
-    out = REPO / "reports" / "out" / "bench-fuzz-mutator-ab.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print()
-    print(text, end="")
-    print(f"written to {out}")
+    write_report("bench-fuzz-mutator-ab.md", text)
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -27,23 +26,14 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_report import machine, write_report  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = REPO / "build" / "fuzz" / "fuzzers"
 DONE = re.compile(r"#(\d+)\s+DONE\s+cov: (\d+) ft: (\d+).*?exec/s: (\d+)")
 RUNS = re.compile(r"stat::number_of_executed_units: (\d+)")
 TIME = re.compile(r"Done (\d+) runs in (\d+) second")
-
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, {platform.platform()}"
 
 
 def options(target: str) -> list[str]:
@@ -118,12 +108,7 @@ def main() -> int:
                      f"{statistics.median(r['cov'] for r in results[t]):.0f} | "
                      f"{statistics.median(r['runs'] for r in results[t]):.0f} |")
     text = "\n".join(lines) + "\n"
-    out = REPO / "reports" / "out" / "bench-fuzz-speed.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print()
-    print(text, end="")
-    print(f"written to {out}")
+    write_report("bench-fuzz-speed.md", text)
     return 0
 
 
